@@ -17,6 +17,26 @@ def _ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _powerball_evaluate(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from trainer.powerball_evaluate import evaluate_powerball
+
+    out = Path(args.out)
+    section, headline = evaluate_powerball(out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "powerball.md").write_text("# Powerball evaluation\n\n" + section, encoding="utf-8")
+    print(f"wrote {out / 'powerball.md'}")
+    for row in headline:
+        ci = row["skill_ci95"]
+        ci_text = f"[{ci[0]}, {ci[1]}]" if ci else ""
+        print(
+            f"{row['model']:<24} {row['metric']:<34} {row['model_value']!s:>9} "
+            f"vs {row['baseline_value']!s:<9} skill {row['skill']!s:>9} {ci_text}"
+        )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m trainer",
@@ -36,6 +56,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--db-url", default=None, help="default: $SUPABASE_DB_URL or the local stack")
     p.set_defaults(run=_ingest)
+
+    p = sub.add_parser(
+        "powerball-evaluate",
+        help="walk-forward evaluation of the Powerball models against uniform; writes a report",
+    )
+    p.add_argument("--out", default="reports", help="report folder (default: reports)")
+    p.set_defaults(run=_powerball_evaluate)
 
     return parser
 

@@ -31,7 +31,15 @@ SCRATCHOFF_COLUMNS = [
     "prizes_remaining",
 ]
 SCRATCHOFF_KEY = ["snapshot_date", "state", "game_number", "prize_amount"]
-POWERBALL_COLUMNS = ["draw_date", "white_1", "white_2", "white_3", "white_4", "white_5", "powerball"]
+POWERBALL_COLUMNS = [
+    "draw_date",
+    "white_1",
+    "white_2",
+    "white_3",
+    "white_4",
+    "white_5",
+    "powerball",
+]
 WHITE_COLUMNS = POWERBALL_COLUMNS[1:6]
 MATRIX_START = pd.Timestamp("2015-10-07")  # first draw of the current 5/69 + 1/26 matrix
 WHITE_MAX, POWERBALL_MAX = 69, 26
@@ -112,7 +120,9 @@ def _dates(frame: pd.DataFrame, column: str, file: str) -> pd.Series:
     parsed = pd.to_datetime(frame[column], format="%Y-%m-%d", errors="coerce")
     if parsed.isna().any():
         index = parsed.isna().idxmax()
-        raise DataError(file, _line(index), column, f"not a YYYY-MM-DD date: {frame[column][index]!r}")
+        raise DataError(
+            file, _line(index), column, f"not a YYYY-MM-DD date: {frame[column][index]!r}"
+        )
     return parsed
 
 
@@ -133,7 +143,9 @@ def validate_scratchoff(raw: pd.DataFrame, file: str) -> pd.DataFrame:
     bad_state = ~state.str.fullmatch(r"[A-Z]{2}")
     if bad_state.any():
         index = bad_state.idxmax()
-        raise DataError(file, _line(index), "state", f"not a 2-letter state: {raw['state'][index]!r}")
+        raise DataError(
+            file, _line(index), "state", f"not a 2-letter state: {raw['state'][index]!r}"
+        )
     out["state"] = state
     for column in ("game_number", "game_name"):
         empty = raw[column] == ""
@@ -207,7 +219,9 @@ def validate_powerball(raw: pd.DataFrame, file: str) -> pd.DataFrame:
         high = values > top
         if high.any():
             index = high.idxmax()
-            raise DataError(file, _line(index), column, f"out of range 1-{top}: {raw[column][index]!r}")
+            raise DataError(
+                file, _line(index), column, f"out of range 1-{top}: {raw[column][index]!r}"
+            )
         out[column] = values.astype("int64")
     whites = np.sort(out[WHITE_COLUMNS].to_numpy(), axis=1)
     repeated = (np.diff(whites, axis=1) == 0).any(axis=1)

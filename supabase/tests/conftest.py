@@ -1,0 +1,43 @@
+"""The local stack's address and keys, as `scripts/stack env` prints them (scripts/test exports
+them); the tests need the stack up and fail, rather than skip, when it is not."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Stack:
+    url: str
+    db_url: str
+    anon_key: str
+    service_role_key: str
+    jwt_secret: str
+
+    def functions_url(self, name: str) -> str:
+        return f"{self.url}/functions/v1/{name}"
+
+
+@pytest.fixture(scope="session")
+def stack() -> Stack:
+    if "SUPABASE_URL" not in os.environ:
+        out = subprocess.run(
+            [str(ROOT / "scripts" / "stack"), "env"], capture_output=True, text=True, check=True
+        ).stdout
+        for line in out.splitlines():
+            key, _, value = line.removeprefix("export ").partition("=")
+            os.environ[key] = value
+    return Stack(
+        url=os.environ["SUPABASE_URL"],
+        db_url=os.environ["SUPABASE_DB_URL"],
+        anon_key=os.environ["SUPABASE_ANON_KEY"],
+        service_role_key=os.environ["SUPABASE_SERVICE_ROLE_KEY"],
+        jwt_secret=os.environ["SUPABASE_JWT_SECRET"],
+    )

@@ -1,0 +1,205 @@
+"""`python -m trainer ingest`: canonical files -> PostgreSQL (games, prize_tiers, powerball_draws).
+
+Each file is validated completely before the database is touched, then written in one transaction:
+all of it or nothing. Rows are upserted only where a value differs, so loading the same file twice
+changes nothing (the counts printed say so).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import psycopg
+
+from trainer.data import POWERBALL_FILE, TEXAS_FILE, load_powerball, load_scratchoff
+from trainer.db import connect
+from trainer.modeling import Progress, print_progress
+
+
+@dataclass
+class Counts:
+    table: str
+    rows: int
+    inserted: int
+    updated: int
+
+    def __str__(self) -> str:
+        unchanged = self.rows - self.inserted - self.updated
+        return (
+            f"{self.table}: {self.rows} rows, {self.inserted} inserted, {self.updated} updated,"
+            f" {unchanged} unchanged"
+        )
+
+
+def _copy(cur: psycopg.Cursor, table: str, frame: pd.DataFrame) -> None:
+    columns = ", ".join(frame.columns)
+    with cur.copy(f"copy {table} ({columns}) from stdin") as copy:
+        for row in frame.itertuples(index=False):
+            copy.write_row([None if pd.isna(v) else v for v in row])
+
+
+def _upsert(
+    cur: psycopg.Cursor, table: str, staging: str, columns: list[str], key: list[str]
+) -> tuple[int, int]:
+    """insert .. on conflict update only rows whose values differ; returns (inserted, updated)."""
+    values = [c for c in columns if c not in key]
+    cur.execute(
+        f"insert into {table} ({', '.join(columns)}) select {', '.join(columns)} from {staging}"
+        f" on conflict ({', '.join(key)}) do update set"
+        f" {', '.join(f'{c} = excluded.{c}' for c in values)}"
+        f" where ({', '.join(f'{table}.{c}' for c in values)})"
+        f" is distinct from ({', '.join(f'excluded.{c}' for c in values)})"
+        " returning (xmax = 0)"
+    )
+    flags = [row[0] for row in cur.fetchall()]
+    return sum(flags), len(flags) - sum(flags)
+
+
+def game_rows(tiers: pd.DataFrame) -> pd.DataFrame:
+    """One row per (state, game_number): its attributes on the latest day it was seen."""
+    latest = tiers[
+        tiers["snapshot_date"]
+        == tiers.groupby(["state", "game_number"])["snapshot_date"].transform("max")
+    ]
+    top = latest.sort_values("prize_amount").groupby(["state", "game_number"]).tail(1)
+    first_seen = tiers.groupby(["state", "game_number"])["snapshot_date"].min()
+    games = top.set_index(["state", "game_number"])
+    return pd.DataFrame(
+        {
+            "name": games["game_name"],
+            "ticket_price": games["ticket_price"],
+            "overall_odds": games["overall_odds"],
+            "total_tickets_printed": games["total_tickets_printed"].astype("Int64"),
+            "top_prize_amount": games["prize_amount"],
+            "total_top_prizes": games["prizes_printed"],
+            "remaining_top_prizes": games["prizes_remaining"],
+            "first_seen": first_seen.dt.date,
+            "last_scraped_at": games["snapshot_date"].dt.tz_localize("UTC"),
+        }
+    ).reset_index()
+
+
+def write_scratchoff(conn: psycopg.Connection, tiers: pd.DataFrame) -> list[Counts]:
+    """Upsert one validated file's games and prize tiers, in the caller's transaction."""
+    games = game_rows(tiers)
+    cur = conn.cursor()
+    cur.execute(
+        "create temp table stage_games (like public.games including defaults) on commit drop;"
+        " alter table stage_games drop column id;"
+        " create temp table stage_tiers (state text, game_number text, snapshot_date date,"
+        " prize_amount numeric, prizes_printed bigint, prizes_remaining bigint) on commit drop"
+    )
+    _copy(cur, "stage_games", games)
+    # first_seen never moves later than what the database already knew.
+    cur.execute(
+        "update stage_games s set first_seen = least(s.first_seen, g.first_seen),"
+        " last_scraped_at = greatest(s.last_scraped_at, g.last_scraped_at)"
+        " from public.games g where g.state = s.state and g.game_number = s.game_number"
+    )
+    game_columns = list(games.columns)
+    counts = [
+        Counts(
+            "games",
+            len(games),
+            *_upsert(cur, "public.games", "stage_games", game_columns, ["state", "game_number"]),
+        )
+    ]
+    _copy(
+        cur,
+        "stage_tiers",
+        tiers[
+            [
+                "state",
+                "game_number",
+                "snapshot_date",
+                "prize_amount",
+                "prizes_printed",
+                "prizes_remaining",
+            ]
+        ].assign(snapshot_date=tiers["snapshot_date"].dt.date),
+    )
+    cur.execute(
+        "create temp view stage_tier_rows as select g.id as game_id, t.snapshot_date,"
+        " t.prize_amount, t.prizes_printed, t.prizes_remaining from stage_tiers t"
+        " join public.games g using (state, game_number)"
+    )
+    counts.append(
+        Counts(
+            "prize_tiers",
+            len(tiers),
+            *_upsert(
+                cur,
+                "public.prize_tiers",
+                "stage_tier_rows",
+                ["game_id", "snapshot_date", "prize_amount", "prizes_printed", "prizes_remaining"],
+                ["game_id", "snapshot_date", "prize_amount"],
+            ),
+        )
+    )
+    cur.execute("drop view stage_tier_rows")
+    # A game is active when it is in its state's latest snapshot.
+    cur.execute(
+        "with latest as (select g.state, max(t.snapshot_date) as day from public.prize_tiers t"
+        " join public.games g on g.id = t.game_id group by g.state)"
+        " update public.games g set is_active = exists (select 1 from public.prize_tiers t"
+        " where t.game_id = g.id and t.snapshot_date = latest.day)"
+        " from latest where latest.state = g.state and g.is_active is distinct from exists"
+        " (select 1 from public.prize_tiers t where t.game_id = g.id"
+        " and t.snapshot_date = latest.day)"
+    )
+    return counts
+
+
+def write_powerball(conn: psycopg.Connection, draws: pd.DataFrame) -> list[Counts]:
+    cur = conn.cursor()
+    cur.execute("create temp table stage_draws (like public.powerball_draws) on commit drop")
+    rows = draws.assign(draw_date=draws["draw_date"].dt.date)
+    rows["power_play"] = rows["power_play"].astype("Int64")
+    _copy(cur, "stage_draws", rows)
+    columns = list(rows.columns)
+    return [
+        Counts(
+            "powerball_draws",
+            len(rows),
+            *_upsert(cur, "public.powerball_draws", "stage_draws", columns, ["draw_date"]),
+        )
+    ]
+
+
+def ingest_files(
+    scratchoff: list[str] | None = None,
+    powerball: list[str] | None = None,
+    db_url: str | None = None,
+    progress: Progress = print_progress,
+) -> list[Counts]:
+    """Validate then load each file in its own transaction; None means the shipped file."""
+    jobs = [(Path(p), load_scratchoff, write_scratchoff) for p in (scratchoff or [TEXAS_FILE])]
+    jobs += [(Path(p), load_powerball, write_powerball) for p in (powerball or [POWERBALL_FILE])]
+    counts: list[Counts] = []
+    with connect(db_url) as conn:
+        for path, load, write in jobs:
+            progress(f"validating {path.name}")
+            frame = load(path)  # raises DataError before anything is written
+            progress(f"loading {len(frame)} rows from {path.name}")
+            with conn.transaction():
+                for c in write(conn, frame):
+                    progress(f"  {c}")
+                    counts.append(c)
+    return counts
+
+
+def read_scratchoff(conn: psycopg.Connection) -> pd.DataFrame:
+    """The canonical scratch-off frame (trainer.data.SCRATCHOFF_COLUMNS) from the database."""
+    frame = pd.read_sql_query(
+        "select t.snapshot_date, g.state, g.game_number, g.name as game_name,"
+        " g.ticket_price::float8 as ticket_price, g.overall_odds,"
+        " g.total_tickets_printed::float8 as total_tickets_printed,"
+        " t.prize_amount::float8 as prize_amount, t.prizes_printed, t.prizes_remaining"
+        " from public.prize_tiers t join public.games g on g.id = t.game_id"
+        " order by t.snapshot_date, g.state, g.game_number, t.prize_amount",
+        conn,
+    )
+    frame["snapshot_date"] = pd.to_datetime(frame["snapshot_date"]).astype("datetime64[us]")
+    return frame
