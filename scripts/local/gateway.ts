@@ -36,7 +36,7 @@ function readVerifyJwt(): Map<string, boolean> {
   return new Map(Object.entries(functions).map(([name, f]) => [name, f.verify_jwt !== false]));
 }
 
-function base64UrlDecode(text: string): Uint8Array {
+function base64UrlDecode(text: string): Uint8Array<ArrayBuffer> {
   const b64 = text.replace(/-/g, "+").replace(/_/g, "/");
   const padded = b64 + "=".repeat((4 - (b64.length % 4)) % 4);
   return Uint8Array.from(atob(padded), (c) => c.charCodeAt(0));
@@ -198,7 +198,9 @@ if (import.meta.main) {
     const started = performance.now();
     const res = await handle(req, verifyJwt);
     const path = new URL(req.url).pathname;
-    console.log(`${req.method} ${path} ${res.status} ${(performance.now() - started).toFixed(1)}ms`);
+    console.log(
+      `${req.method} ${path} ${res.status} ${(performance.now() - started).toFixed(1)}ms`,
+    );
     return res;
   });
 }
