@@ -22,6 +22,7 @@ from parity_tests.ort_web import (
     run_ort_python,
     run_ort_web,
 )
+from parity_tests.reporting import report
 
 TESTDATA = Path(__file__).resolve().parents[1] / "supabase" / "functions" / "_shared" / "testdata"
 FIXTURES = {
@@ -101,7 +102,7 @@ def test_bit_identical_batches(name: str, web_and_python) -> None:
     assert len(X) >= 300
     assert_bit_identical(name, expected, actual, rows=X)
     deltas = max_deltas(expected, actual)
-    print(f"{name}: {len(X)} rows, max deltas (abs, rel) {deltas}")
+    report(f"{name}: {len(X)} rows, max deltas (abs, rel) {deltas}", tag="parity:fixtures")
     assert all(d == (0.0, 0.0) for d in deltas.values())
 
 

@@ -6,6 +6,7 @@ import argparse
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -17,23 +18,83 @@ def _ingest(args: argparse.Namespace) -> int:
     return 0
 
 
-def _powerball_evaluate(args: argparse.Namespace) -> int:
-    from pathlib import Path
+def _train(args: argparse.Namespace) -> int:
+    from trainer.forecast import train_models
 
-    from trainer.powerball_evaluate import evaluate_powerball
+    models = train_models(source=args.source, db_url=args.db_url)
+    print(f"{'model':<26} {'CV metric':<10} {'CV score':>10}  hyperparameters")
+    for m in models:
+        grid = {k: v for k, v in m.hyperparameters.items() if k not in ("random_state", "n_jobs")}
+        print(f"{m.name:<26} {m.metrics['cv_metric']:<10} {m.metrics['cv_score']:>10.5f}  {grid}")
+    return 0
 
-    out = Path(args.out)
-    section, headline = evaluate_powerball(out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "powerball.md").write_text("# Powerball evaluation\n\n" + section, encoding="utf-8")
-    print(f"wrote {out / 'powerball.md'}")
-    for row in headline:
-        ci = row["skill_ci95"]
-        ci_text = f"[{ci[0]}, {ci[1]}]" if ci else ""
-        print(
-            f"{row['model']:<24} {row['metric']:<34} {row['model_value']!s:>9} "
-            f"vs {row['baseline_value']!s:<9} skill {row['skill']!s:>9} {ci_text}"
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from trainer.evaluate import evaluate, headline_lines
+
+    path, sections = evaluate(args.out, source=args.source, db_url=args.db_url)
+    print(f"wrote {path}")
+    print("\n".join(headline_lines(sections)))
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from trainer.export import MODELS_DIR, export
+
+    rows = export(models_dir=args.out or MODELS_DIR, force=args.force)
+    if rows:
+        table = Table(title="exported models")
+        for column in ("model", "size", "sha256", "metric", "parity delta", "seconds"):
+            table.add_column(column)
+        for r in rows:
+            table.add_row(
+                r.name,
+                f"{r.size / 1024:.0f} KiB",
+                r.sha256[:12],
+                r.metric,
+                f"{r.parity_delta:.2e}",
+                f"{r.seconds:.1f}",
+            )
+        Console(width=120).print(table)
+    return 0
+
+
+def _publish(args: argparse.Namespace) -> int:
+    from trainer.registry import publish
+
+    publish(db_url=args.db_url)
+    return 0
+
+
+def _rollback(args: argparse.Namespace) -> int:
+    from trainer.registry import rollback
+
+    rollback(args.model, db_url=args.db_url)
+    return 0
+
+
+def _models(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from trainer.registry import list_versions
+
+    table = Table(title="model_registry")
+    for column in ("name", "version", "sha256", "size", "created", "active"):
+        table.add_column(column)
+    for v in list_versions(db_url=args.db_url):
+        table.add_row(
+            v.name,
+            v.version,
+            v.sha256[:12],
+            f"{v.size / 1024:.0f} KiB",
+            v.created_at,
+            "yes" if v.is_active else "",
         )
+    Console(width=120).print(table)
     return 0
 
 
@@ -57,12 +118,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db-url", default=None, help="default: $SUPABASE_DB_URL or the local stack")
     p.set_defaults(run=_ingest)
 
+    p = sub.add_parser("train", help="grid-search and fit the four scratch-off forecast models")
+    p.add_argument("--source", choices=["files", "db"], default="files", help="default: files")
+    p.add_argument("--db-url", default=None, help="with --source db; default: $SUPABASE_DB_URL")
+    p.set_defaults(run=_train)
+
     p = sub.add_parser(
-        "powerball-evaluate",
-        help="walk-forward evaluation of the Powerball models against uniform; writes a report",
+        "evaluate",
+        help="walk-forward evaluation of every model against its baselines; writes a report",
     )
+    p.add_argument("--source", choices=["files", "db"], default="files", help="default: files")
+    p.add_argument("--db-url", default=None, help="with --source db; default: $SUPABASE_DB_URL")
     p.add_argument("--out", default="reports", help="report folder (default: reports)")
-    p.set_defaults(run=_powerball_evaluate)
+    p.set_defaults(run=_evaluate)
+
+    p = sub.add_parser("export", help="train (or reuse) every model and write onnx_models/")
+    p.add_argument("--force", action="store_true", help="retrain even if the data is unchanged")
+    p.add_argument("--out", type=Path, default=None, help="default: onnx_models/")
+    p.set_defaults(run=_export)
+
+    p = sub.add_parser("publish", help="store the exported models in model_registry, active")
+    p.add_argument("--db-url", default=None, help="default: $SUPABASE_DB_URL or the local stack")
+    p.set_defaults(run=_publish)
+
+    p = sub.add_parser("rollback", help="reactivate a model's previous version")
+    p.add_argument("--model", required=True, help="model name, e.g. ev_change_14d_xgb")
+    p.add_argument("--db-url", default=None, help="default: $SUPABASE_DB_URL or the local stack")
+    p.set_defaults(run=_rollback)
+
+    p = sub.add_parser("models", help="list the versions in model_registry")
+    p.add_argument("--db-url", default=None, help="default: $SUPABASE_DB_URL or the local stack")
+    p.set_defaults(run=_models)
 
     return parser
 
@@ -74,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         code = args.run(args)
-    except (DataError, ConnectionError, ValueError) as exc:
+    except (DataError, ConnectionError, ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"[{args.command}] done in {time.perf_counter() - started:.1f}s", file=sys.stderr)

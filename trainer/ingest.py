@@ -1,4 +1,5 @@
-"""`python -m trainer ingest`: canonical files -> PostgreSQL (games, prize_tiers, powerball_draws).
+"""`python -m trainer ingest`: canonical files -> PostgreSQL (games, prize_tiers, the day's
+analytics in historical_snapshots, powerball_draws).
 
 Each file is validated completely before the database is touched, then written in one transaction:
 all of it or nothing. Rows are upserted only where a value differs, so loading the same file twice
@@ -13,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import psycopg
 
+from trainer.analytics import METRIC_FIELDS, metrics_frame
 from trainer.data import POWERBALL_FILE, TEXAS_FILE, load_powerball, load_scratchoff
 from trainer.db import connect
 from trainer.modeling import Progress, print_progress
@@ -139,6 +141,7 @@ def write_scratchoff(conn: psycopg.Connection, tiers: pd.DataFrame) -> list[Coun
         )
     )
     cur.execute("drop view stage_tier_rows")
+    counts.append(write_snapshots(cur, tiers))
     # A game is active when it is in its state's latest snapshot.
     cur.execute(
         "with latest as (select g.state, max(t.snapshot_date) as day from public.prize_tiers t"
@@ -150,6 +153,63 @@ def write_scratchoff(conn: psycopg.Connection, tiers: pd.DataFrame) -> list[Coun
         " and t.snapshot_date = latest.day)"
     )
     return counts
+
+
+SNAPSHOT_COLUMNS = ["reason", *METRIC_FIELDS]
+INTEGER_METRICS = [
+    "n_tiers",
+    "top_prizes_printed",
+    "top_prizes_left",
+    "prizes_printed",
+    "prizes_remaining",
+]
+BOOLEAN_METRICS = ["top_prize_gone", "t0_from_odds", "odds_published"]
+
+
+def write_snapshots(cur: psycopg.Cursor, tiers: pd.DataFrame) -> Counts:
+    """The day's analytics of every (game, day) in the file -> historical_snapshots."""
+    metrics = metrics_frame(tiers)
+    rows = metrics[["state", "game_number", "snapshot_date", *SNAPSHOT_COLUMNS]].copy()
+    rows["snapshot_date"] = rows["snapshot_date"].dt.date
+    for column in INTEGER_METRICS:
+        rows[column] = rows[column].astype("Int64")
+    for column in BOOLEAN_METRICS:
+        rows[column] = rows[column].map({1.0: True, 0.0: False}).astype("boolean")
+    columns = ", ".join(
+        f"{c} {t}"
+        for c, t in zip(
+            SNAPSHOT_COLUMNS,
+            ["text"]
+            + [
+                "bigint"
+                if c in INTEGER_METRICS
+                else "boolean"
+                if c in BOOLEAN_METRICS
+                else "float8"
+                for c in METRIC_FIELDS
+            ],
+            strict=True,
+        )
+    )
+    cur.execute(
+        "create temp table stage_snapshots (state text, game_number text, snapshot_date date,"
+        f" {columns}) on commit drop"
+    )
+    _copy(cur, "stage_snapshots", rows)
+    cur.execute(
+        "create temp view stage_snapshot_rows as select g.id as game_id, s.snapshot_date,"
+        f" {', '.join('s.' + c for c in SNAPSHOT_COLUMNS)} from stage_snapshots s"
+        " join public.games g using (state, game_number)"
+    )
+    inserted, updated = _upsert(
+        cur,
+        "public.historical_snapshots",
+        "stage_snapshot_rows",
+        ["game_id", "snapshot_date", *SNAPSHOT_COLUMNS],
+        ["game_id", "snapshot_date"],
+    )
+    cur.execute("drop view stage_snapshot_rows")
+    return Counts("historical_snapshots", len(rows), inserted, updated)
 
 
 def write_powerball(conn: psycopg.Connection, draws: pd.DataFrame) -> list[Counts]:

@@ -34,3 +34,6 @@ class TrainedModel:
     training_range: tuple[str, str]  # first and last day (ISO) of the data it learned from
     X_golden: np.ndarray  # float32 rows (real ones and edge cases) for the golden vectors
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. the ai_score reference distribution
+    # Every feature row the shipped data gives (training and scoring rows): the parity suite runs
+    # the native model and onnxruntime on all of them.
+    X_all: np.ndarray | None = None

@@ -29,23 +29,35 @@ create table public.prize_tiers (
 );
 create index prize_tiers_snapshot_date on public.prize_tiers (snapshot_date);
 
--- The day's derived metrics (trainer/analytics.py); `reason` says why a game has none.
+-- The day's derived metrics (trainer/analytics.py, GameMetrics; the edge functions' port writes
+-- the same). `reason` says why a game has none; the metrics are then null.
 create table public.historical_snapshots (
   game_id bigint not null references public.games (id) on delete cascade,
   snapshot_date date not null,
-  tickets_left_fraction double precision check (tickets_left_fraction between 0 and 1),
-  pct_sold double precision check (pct_sold between 0 and 1),
+  reason text,
+  n_tiers integer not null check (n_tiers >= 0),
+  ticket_price double precision not null,
+  top_prize_amount double precision,
+  top_prizes_printed bigint check (top_prizes_printed >= 0),
+  top_prizes_left bigint check (top_prizes_left >= 0),
+  top_prize_gone boolean,
+  prizes_printed bigint check (prizes_printed >= 0),
+  prizes_remaining bigint check (prizes_remaining >= 0),
+  tickets_printed double precision check (tickets_printed > 0),
+  t0_from_odds boolean,
+  odds_published boolean not null,
+  fraction_left double precision check (fraction_left between 0 and 1),
   tickets_left double precision check (tickets_left >= 0),
+  pct_sold double precision check (pct_sold between 0 and 1),
   gross_ev double precision check (gross_ev >= 0),
   ev_per_dollar double precision check (ev_per_dollar >= 0),
   net_ev double precision,
   win_probability double precision check (win_probability between 0 and 1),
   top_prize_ratio double precision check (top_prize_ratio >= 0),
-  top_prizes_left bigint check (top_prizes_left >= 0),
-  top_prize_gone boolean,
-  reason text,
+  top_value_share double precision check (top_value_share between 0 and 1),
   created_at timestamptz not null default now(),
-  primary key (game_id, snapshot_date)
+  primary key (game_id, snapshot_date),
+  check ((reason is null) = (ev_per_dollar is not null))
 );
 
 create table public.predictions (

@@ -2,7 +2,7 @@
 begin;
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
-select plan(31);
+select plan(32);
 
 insert into games (state, game_number, name, ticket_price, first_seen)
 values ('ZZ', 'C-1', 'Constraint game', 10, '2026-01-01');
@@ -48,11 +48,18 @@ select throws_ok($$insert into prize_tiers values (-42, '2026-01-01', 1, 1, 1)$$
   '23503', null, 'prize_tiers: game must exist');
 
 -- historical_snapshots
-select throws_ok($$insert into historical_snapshots (game_id, snapshot_date, win_probability)
-  select id, '2026-01-01', 1.5 from g$$, '23514', null,
+select throws_ok($$insert into historical_snapshots (game_id, snapshot_date, n_tiers,
+  ticket_price, odds_published, ev_per_dollar, win_probability)
+  select id, '2026-01-01', 3, 5, true, 0.6, 1.5 from g$$, '23514', null,
   'historical_snapshots: win_probability <= 1');
-select throws_ok($$insert into historical_snapshots (game_id, snapshot_date, pct_sold)
-  select id, '2026-01-01', -0.1 from g$$, '23514', null, 'historical_snapshots: pct_sold >= 0');
+select throws_ok($$insert into historical_snapshots (game_id, snapshot_date, n_tiers,
+  ticket_price, odds_published, ev_per_dollar, pct_sold)
+  select id, '2026-01-01', 3, 5, true, 0.6, -0.1 from g$$, '23514', null,
+  'historical_snapshots: pct_sold >= 0');
+select throws_ok($$insert into historical_snapshots (game_id, snapshot_date, n_tiers,
+  ticket_price, odds_published, reason, ev_per_dollar)
+  select id, '2026-01-01', 3, 5, true, 'sold out', 0.6 from g$$, '23514', null,
+  'historical_snapshots: a refused day has no metrics');
 
 -- predictions
 create temp table p as

@@ -40,3 +40,56 @@ export function serveJson(
     }
   };
 }
+
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/** The request's JSON body: 413 when too large, 400 when not JSON, 422 when not an object. */
+export async function readJsonObject(req: Request): Promise<Record<string, unknown>> {
+  const declared = Number(req.headers.get("content-length") ?? "0");
+  if (declared > MAX_BODY_BYTES) {
+    throw new HttpError(413, "payload_too_large", `the body is over ${MAX_BODY_BYTES} bytes`);
+  }
+  const text = await req.text();
+  if (new TextEncoder().encode(text).length > MAX_BODY_BYTES) {
+    throw new HttpError(413, "payload_too_large", `the body is over ${MAX_BODY_BYTES} bytes`);
+  }
+  if (text.trim() === "") return {};
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new HttpError(400, "malformed_json", "the body is not valid JSON");
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw new HttpError(422, "invalid_body", "the body must be a JSON object");
+  }
+  return body as Record<string, unknown>;
+}
+
+/** 422 unless every key of the body is one of `allowed`. */
+export function onlyKeys(body: Record<string, unknown>, allowed: string[], where = "body"): void {
+  const unknown = Object.keys(body).filter((k) => !allowed.includes(k));
+  if (unknown.length > 0) {
+    throw new HttpError(
+      422,
+      "invalid_body",
+      `unknown field(s) in ${where}: ${unknown.join(", ")} (allowed: ${allowed.join(", ")})`,
+    );
+  }
+}
+
+/** A YYYY-MM-DD calendar date, or 422. */
+export function isoDate(value: unknown, field: string): string {
+  if (typeof value !== "string" || !/^\d{4}-\d{2}-\d{2}$/.test(value)) {
+    throw new HttpError(422, "invalid_body", `${field} must be a date YYYY-MM-DD`);
+  }
+  const parsed = new Date(`${value}T00:00:00Z`);
+  if (Number.isNaN(parsed.getTime()) || parsed.toISOString().slice(0, 10) !== value) {
+    throw new HttpError(422, "invalid_body", `${field} is not a calendar date: ${value}`);
+  }
+  return value;
+}
+
+export function todayUtc(): string {
+  return new Date().toISOString().slice(0, 10);
+}

@@ -1,0 +1,69 @@
+// Database access for the functions: one small npm:postgres pool per isolate on SUPABASE_DB_URL
+// (hosted Supabase sets it for every function). A database that is down or goes away becomes a
+// 503 with a JSON error; the pool reconnects by itself when it is back.
+import postgres from "postgres";
+import { HttpError } from "./http.ts";
+
+export type Sql = postgres.Sql;
+
+let pool: Sql | undefined;
+
+export function db(): Sql {
+  if (!pool) {
+    const url = Deno.env.get("SUPABASE_DB_URL");
+    if (!url) throw new HttpError(503, "database_unavailable", "no database is configured");
+    pool = postgres(url, {
+      max: Number(Deno.env.get("DB_POOL_SIZE") ?? "4"),
+      connect_timeout: 5,
+      idle_timeout: 30,
+      prepare: true,
+      onnotice: () => {},
+      // bigint ids and counts as JavaScript numbers (all far below 2^53 here), arrays included.
+      types: {
+        int8: {
+          to: 20,
+          from: [20],
+          serialize: (x: number) => String(x),
+          parse: (x: string) => Number(x),
+        },
+      },
+    });
+  }
+  return pool;
+}
+
+// Errors that mean "the database is not reachable now", as opposed to a bad query.
+const UNAVAILABLE = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "CONNECT_TIMEOUT",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "57P01", // admin_shutdown
+  "57P02", // crash_shutdown
+  "57P03", // cannot_connect_now
+  "08006", // connection_failure
+  "08001", // sqlclient_unable_to_establish_sqlconnection
+]);
+
+export function isUnavailable(err: unknown): boolean {
+  const code = (err as { code?: string })?.code;
+  if (code && UNAVAILABLE.has(code)) return true;
+  const name = (err as { name?: string })?.name ?? "";
+  return name === "ConnectionRefused" || name === "ConnectionReset";
+}
+
+/** Runs database work; an unreachable database becomes HttpError 503. */
+export async function withDb<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
+  try {
+    return await work(db());
+  } catch (err) {
+    if (isUnavailable(err)) {
+      console.error(`database unavailable: ${(err as Error).message}`);
+      throw new HttpError(503, "database_unavailable", "the database is not reachable; retry");
+    }
+    throw err;
+  }
+}

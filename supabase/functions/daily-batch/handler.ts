@@ -1,0 +1,120 @@
+// daily-batch: called by the pg_cron schedule (net.http_post with the service role key). Predicts
+// every active game for run_date (default today, UTC) and, in one transaction, upserts the
+// predictions rows and the day's historical_snapshots metrics. Only rows whose values differ are
+// written, so a rerun of the same day changes nothing. Games that cannot be predicted are listed
+// with their reason.
+import { requireRole } from "../_shared/auth.ts";
+import { isoDate, json, onlyKeys, readJsonObject, serveJson, todayUtc } from "../_shared/http.ts";
+import { withDb } from "../_shared/db.ts";
+import { METRIC_FIELDS } from "../_shared/analytics.ts";
+import {
+  activeGames,
+  type GamePrediction,
+  loadGameDays,
+  predictGameDays,
+  scratchoffModels,
+} from "../_shared/scratchoff.ts";
+
+const PREDICTION_COLUMNS = [
+  "ai_score",
+  "win_probability",
+  "expected_value",
+  "confidence_level",
+  "recommendation",
+  "reasoning",
+  "features",
+];
+const SNAPSHOT_COLUMNS = ["reason", ...METRIC_FIELDS];
+
+function upsertSql(table: string, key: string[], columns: string[]): string {
+  const all = [...key, ...columns];
+  return `insert into public.${table} (${all.join(", ")})
+    select ${all.join(", ")} from jsonb_populate_recordset(null::public.${table}, $1::text::jsonb)
+    on conflict (${key.join(", ")}) do update set
+      ${columns.map((c) => `${c} = excluded.${c}`).join(", ")}
+    where (${columns.map((c) => `${table}.${c}`).join(", ")})
+      is distinct from (${columns.map((c) => `excluded.${c}`).join(", ")})
+    returning (xmax = 0) as inserted`;
+}
+
+const UPSERT_PREDICTIONS = upsertSql(
+  "predictions",
+  ["game_id", "prediction_date", "model_version"],
+  PREDICTION_COLUMNS,
+);
+const UPSERT_SNAPSHOTS = upsertSql("historical_snapshots", ["game_id", "snapshot_date"], [
+  ...SNAPSHOT_COLUMNS,
+]);
+
+function counted(rows: { inserted: boolean }[], total: number) {
+  const inserted = rows.filter((r) => r.inserted).length;
+  return { rows: total, inserted, updated: rows.length - inserted };
+}
+
+function predictionRows(predictions: GamePrediction[], runDate: string, version: string) {
+  return predictions.filter((p) => p.prediction !== null).map((p) => ({
+    game_id: p.game.id,
+    prediction_date: runDate,
+    model_version: version,
+    ai_score: p.prediction!.ai_score,
+    win_probability: p.prediction!.win_probability,
+    expected_value: p.prediction!.expected_value,
+    confidence_level: p.prediction!.confidence_level,
+    recommendation: p.prediction!.recommendation,
+    reasoning: p.prediction!.reasoning,
+    features: { snapshot_date: p.snapshot_date, ...p.features },
+  }));
+}
+
+function snapshotRows(predictions: GamePrediction[]) {
+  return predictions.filter((p) => p.metrics !== null).map((p) => ({
+    game_id: p.game.id,
+    snapshot_date: p.snapshot_date,
+    ...p.metrics,
+  }));
+}
+
+export const handler = serveJson(["POST"], async (req) => {
+  requireRole(req, "service_role");
+  const body = await readJsonObject(req);
+  onlyKeys(body, ["run_date"]);
+  const runDate = body.run_date === undefined ? todayUtc() : isoDate(body.run_date, "run_date");
+  const t0 = performance.now();
+  const [models, days] = await Promise.all([
+    scratchoffModels(),
+    withDb(async (sql) => loadGameDays(sql, await activeGames(sql), runDate)),
+  ]);
+  const t1 = performance.now();
+  const predictions = await predictGameDays(days, models);
+  const t2 = performance.now();
+  const rows = predictionRows(predictions, runDate, models.version);
+  const snapshots = snapshotRows(predictions);
+  const [written, snapshotsWritten] = await withDb((sql) =>
+    sql.begin(async (tx) => [
+      await tx.unsafe<{ inserted: boolean }[]>(UPSERT_PREDICTIONS, [JSON.stringify(rows)]),
+      await tx.unsafe<{ inserted: boolean }[]>(UPSERT_SNAPSHOTS, [JSON.stringify(snapshots)]),
+    ])
+  );
+  const t3 = performance.now();
+  return json({
+    run_date: runDate,
+    model_version: models.version,
+    models: models.versions,
+    model_source: [...new Set([...models.models.values()].map((m) => m.source))],
+    games: predictions.length,
+    predictions: counted(written, rows.length),
+    historical_snapshots: counted(snapshotsWritten, snapshots.length),
+    skipped: predictions.filter((p) => p.prediction === null).map((p) => ({
+      game_id: p.game.id,
+      state: p.game.state,
+      game_number: p.game.game_number,
+      reason: p.reason,
+    })),
+    timings_ms: {
+      load: Math.round(t1 - t0),
+      predict: Math.round(t2 - t1),
+      write: Math.round(t3 - t2),
+      total: Math.round(t3 - t0),
+    },
+  });
+});
