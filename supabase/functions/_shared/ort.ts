@@ -257,9 +257,10 @@ export async function clearModelCache(): Promise<void> {
   await Promise.all([...cache.keys()].map((k) => evictModel(k)));
 }
 
-// Runs on one session are serialised: the wasm backend is single-threaded anyway, and this keeps
-// concurrent requests from interleaving inside onnxruntime-web.
-const queues = new WeakMap<ort.InferenceSession, Promise<unknown>>();
+// Every run of this isolate is serialised, across sessions too: onnxruntime-web 1.18's wasm
+// backend fails ("Cannot read properties of null (reading '3')") when runs of two sessions
+// overlap, and the single-threaded backend gains nothing from overlapping them anyway.
+let runQueue: Promise<unknown> = Promise.resolve();
 
 /**
  * Runs the model on `nRows` rows of `nCols` float32 features (row-major in `rows`), feeding the
@@ -290,8 +291,7 @@ export async function run(
     );
   }
   const session = model.session;
-  const previous = queues.get(session) ?? Promise.resolve();
-  const current = previous.catch(() => undefined).then(async () => {
+  const current = runQueue.catch(() => undefined).then(async () => {
     const feeds: Record<string, ort.Tensor> = {
       [inputName]: new ort.Tensor("float32", rows, [nRows, nCols]),
     };
@@ -309,6 +309,6 @@ export async function run(
     }
     return out;
   });
-  queues.set(session, current);
+  runQueue = current;
   return await current;
 }
