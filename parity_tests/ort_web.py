@@ -80,8 +80,8 @@ def deno_executable() -> str:
         raise OrtWebError("deno not found: install the `deno` package (pip) or set $DENO") from e
 
 
-def runner_command() -> list[str]:
-    """The exact command that runs the Deno side (read-only; no net, write or run permission)."""
+def deno_command(script: Path, *permissions: str) -> list[str]:
+    """`deno run` of a parity runner under the hosted runtime's shim, with only `permissions`."""
     return [
         deno_executable(),
         "run",
@@ -91,10 +91,32 @@ def runner_command() -> list[str]:
         str(DENO_CONFIG),
         "--preload",
         str(SHIM),
-        "--allow-read",
-        "--allow-env=ORT_WASM_PATHS",
-        str(RUNNER),
+        *permissions,
+        str(script),
     ]
+
+
+def run_deno_json(script: Path, payload: str, *permissions: str, timeout: float = 300.0) -> Any:
+    """Runs a parity runner with `payload` on stdin and returns the JSON it writes; OrtWebError
+    (with its stderr) when it fails."""
+    proc = subprocess.run(
+        deno_command(script, *permissions),
+        input=payload,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise OrtWebError(
+            f"{script.name} exited {proc.returncode}\nstdout: {proc.stdout[-2000:]}\n"
+            f"stderr: {proc.stderr[-4000:]}"
+        )
+    try:
+        return json.loads(proc.stdout)
+    except json.JSONDecodeError as e:
+        raise OrtWebError(f"{script.name} wrote no JSON: {proc.stdout[:500]!r}") from e
 
 
 def _as_float32_2d(X: Any) -> np.ndarray:
@@ -138,25 +160,13 @@ def run_ort_web(
                 "n_cols": int(x.shape[1]),
             }
         )
-    payload = json.dumps({"runs": reqs})
-    proc = subprocess.run(
-        runner_command(),
-        input=payload,
-        capture_output=True,
-        text=True,
+    body = run_deno_json(
+        RUNNER,
+        json.dumps({"runs": reqs}),
+        "--allow-read",
+        "--allow-env=ORT_WASM_PATHS",
         timeout=timeout,
-        cwd=REPO,
-        check=False,
     )
-    if proc.returncode != 0:
-        raise OrtWebError(
-            f"ort_web_runner exited {proc.returncode}\nstdout: {proc.stdout[-2000:]}\n"
-            f"stderr: {proc.stderr[-4000:]}"
-        )
-    try:
-        body = json.loads(proc.stdout)
-    except json.JSONDecodeError as e:
-        raise OrtWebError(f"ort_web_runner wrote no JSON: {proc.stdout[:500]!r}") from e
     if body.get("ort_web_version") != "1.18.0" or body.get("shim_active") is not True:
         raise OrtWebError(
             "expected onnxruntime-web 1.18.0 under the edge runtime shim, got "

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
 import time
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
@@ -27,7 +26,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from parity_tests.ort_web import DENO_CONFIG, REPO, deno_executable
+from parity_tests.ort_web import REPO, run_deno_json
 from parity_tests.reporting import report
 from trainer.analytics import METRIC_FIELDS, GameMetrics, Tier, game_metrics, tiers_from_arrays
 from trainer.data import load_scratchoff
@@ -47,19 +46,6 @@ PREDICTION_NUMBERS = [
 ]
 PREDICTION_TEXT = ["reason", "recommendation", "reasoning"]
 MAX_LISTED = 20
-
-
-def runner_command() -> list[str]:
-    """No permissions: the runner reads stdin and writes stdout only."""
-    return [
-        deno_executable(),
-        "run",
-        "--quiet",
-        "--no-prompt",
-        "--config",
-        str(DENO_CONFIG),
-        str(RUNNER),
-    ]
 
 
 # ---- cases --------------------------------------------------------------------------------------
@@ -410,21 +396,8 @@ def parity() -> dict:
 
     payload = json.dumps(request(cases, reference, scale), allow_nan=False)
     t0 = time.perf_counter()
-    proc = subprocess.run(
-        runner_command(),
-        input=payload,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=REPO,
-        check=False,
-    )
+    body = run_deno_json(RUNNER, payload, timeout=120)
     deno_seconds = time.perf_counter() - t0
-    assert proc.returncode == 0, (
-        f"port_runner exited {proc.returncode}\nstderr: {proc.stderr[-4000:]}\n"
-        f"stdout: {proc.stdout[:1000]}"
-    )
-    body = json.loads(proc.stdout)
 
     by_id = {c.id: c for c in cases}
     pairs = []

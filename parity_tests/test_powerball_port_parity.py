@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import base64
 import json
-import subprocess
 import time
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from parity_tests.ort_web import DENO_CONFIG, REPO, deno_executable
+from parity_tests.ort_web import REPO, run_deno_json
 from parity_tests.reporting import report
 from trainer.data import WHITE_COLUMNS, load_powerball
 from trainer.powerball_features import (
@@ -40,19 +39,6 @@ from trainer.powerball_features import (
 
 RUNNER = REPO / "parity_tests" / "powerball_port_runner.ts"
 BALLS = {"white": WHITE, "red": RED}
-
-
-def runner_command() -> list[str]:
-    """No permissions: the runner reads stdin and writes stdout only."""
-    return [
-        deno_executable(),
-        "run",
-        "--quiet",
-        "--no-prompt",
-        "--config",
-        str(DENO_CONFIG),
-        str(RUNNER),
-    ]
 
 
 def _iso(value) -> str:
@@ -147,20 +133,8 @@ def parity() -> dict:
     }
     python_seconds = time.perf_counter() - t0
     t1 = time.perf_counter()
-    proc = subprocess.run(
-        runner_command(),
-        input=json.dumps(request),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=REPO,
-        check=False,
-    )
+    body = run_deno_json(RUNNER, json.dumps(request), timeout=120)
     deno_seconds = time.perf_counter() - t1
-    assert proc.returncode == 0, (
-        f"powerball_port_runner exited {proc.returncode}\nstderr: {proc.stderr[-4000:]}"
-    )
-    body = json.loads(proc.stdout)
     report(
         f"powerball features: {body['n']} windows ({len(expected['shipped'])} of the shipped "
         f"history), Python {python_seconds:.2f}s, Deno subprocess {deno_seconds:.2f}s (runner's "
