@@ -8,6 +8,17 @@ export type Sql = postgres.Sql;
 
 let pool: Sql | undefined;
 
+// npm:postgres 3.4.9 writes its ROLLBACK to a connection that died inside sql.begin() from a
+// setImmediate callback (porsager/postgres#1208): an uncatchable TypeError, raised after the
+// request has already been answered 503, that would kill the isolate. Only that one is swallowed.
+globalThis.addEventListener("error", (event) => {
+  const stack = event.error instanceof TypeError ? event.error.stack ?? "" : "";
+  if (stack.includes("nextWrite") && stack.includes("postgres")) {
+    console.error(`ignored a write to a closed database connection: ${event.error.message}`);
+    event.preventDefault();
+  }
+});
+
 export function db(): Sql {
   if (!pool) {
     const url = Deno.env.get("SUPABASE_DB_URL");

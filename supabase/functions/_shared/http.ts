@@ -29,7 +29,9 @@ export function serveJson(
   return async (req) => {
     if (req.method === "OPTIONS") return new Response("ok", { headers: corsHeaders });
     if (!methods.includes(req.method)) {
-      return errorResponse(405, "method_not_allowed", `use ${methods.join(" or ")}`);
+      const res = errorResponse(405, "method_not_allowed", `use ${methods.join(" or ")}`);
+      res.headers.set("Allow", [...methods, "OPTIONS"].join(", ")); // RFC 9110: a 405 names them
+      return res;
     }
     try {
       return await handler(req);
@@ -63,7 +65,31 @@ export async function readJsonObject(req: Request): Promise<Record<string, unkno
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw new HttpError(422, "invalid_body", "the body must be a JSON object");
   }
+  if (holdsNul(body)) {
+    // PostgreSQL text cannot hold U+0000: refuse it here rather than fail in the database (500).
+    throw new HttpError(422, "invalid_body", "strings must not contain the NUL character (U+0000)");
+  }
   return body as Record<string, unknown>;
+}
+
+/** True when a string anywhere in the parsed JSON value, keys included, holds U+0000. Iterative:
+ * a 64 KB body can nest thousands of levels deep. */
+function holdsNul(value: unknown): boolean {
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const v = pending.pop();
+    if (typeof v === "string") {
+      if (v.includes("\u0000")) return true;
+    } else if (Array.isArray(v)) {
+      for (const item of v) pending.push(item);
+    } else if (typeof v === "object" && v !== null) {
+      for (const [key, item] of Object.entries(v)) {
+        if (key.includes("\u0000")) return true;
+        pending.push(item);
+      }
+    }
+  }
+  return false;
 }
 
 /** 422 unless every key of the body is one of `allowed`. */
@@ -84,7 +110,11 @@ export function isoDate(value: unknown, field: string): string {
     throw new HttpError(422, "invalid_body", `${field} must be a date YYYY-MM-DD`);
   }
   const parsed = new Date(`${value}T00:00:00Z`);
-  if (Number.isNaN(parsed.getTime()) || parsed.toISOString().slice(0, 10) !== value) {
+  // Year 0000 is a valid ISO date but not a PostgreSQL one (there is no year 0 there): refuse it.
+  if (
+    Number.isNaN(parsed.getTime()) || parsed.toISOString().slice(0, 10) !== value ||
+    value.startsWith("0000")
+  ) {
     throw new HttpError(422, "invalid_body", `${field} is not a calendar date: ${value}`);
   }
   return value;

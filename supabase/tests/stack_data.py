@@ -1,0 +1,82 @@
+"""Helpers of the function tests (test_functions_http, test_end_to_end, test_schedule,
+test_batch_atomic): load the shipped data and models into the stack's database once per session,
+and call the functions through the gateway with plain HTTP."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+
+import psycopg
+
+from trainer.ingest import ingest_files
+from trainer.registry import publish
+
+_loaded: set[str] = set()
+MODEL_REFRESH_S = 10
+
+
+def ensure_loaded(db_url: str) -> None:
+    """ingest + publish (both idempotent) once per database per session: the function tests must
+    not depend on what ran before them."""
+    if db_url in _loaded:
+        return
+    ingest_files(db_url=db_url, progress=lambda _m: None)
+    before = active_models(db_url)
+    publish(db_url=db_url, progress=lambda _m: None)
+    if active_models(db_url) != before:
+        # a running function trusts the active versions it looked up for MODEL_REFRESH_MS
+        # (10 s by default, _shared/models.ts): let every one see the published models
+        time.sleep(MODEL_REFRESH_S + 1)
+    _loaded.add(db_url)
+
+
+def active_models(db_url: str) -> dict[str, str]:
+    with psycopg.connect(db_url) as conn:
+        return dict(conn.execute("select name, version from public.model_registry where is_active"))
+
+
+def http(
+    url: str,
+    body: object = None,
+    token: str | None = None,
+    method: str = "POST",
+    timeout: float = 60,
+):
+    """(status, headers, parsed JSON or raw bytes) of one request; body: bytes sent as they are,
+    anything else as JSON."""
+    headers = {"Content-Type": "application/json"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    data = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            status, response_headers, raw = response.status, response.headers, response.read()
+    except urllib.error.HTTPError as exc:
+        status, response_headers, raw = exc.code, exc.headers, exc.read()
+    try:
+        return status, response_headers, json.loads(raw)
+    except ValueError:
+        return status, response_headers, raw
+
+
+def assert_json_error(status: int, headers, body, want_status: int, want_code: str) -> str:
+    """The error shape of DESIGN.md: {"error": {"code", "message"}} and the right status."""
+    assert status == want_status, (status, body)
+    assert headers["Content-Type"].startswith("application/json")
+    assert headers["Access-Control-Allow-Origin"] == "*"
+    assert isinstance(body, dict) and list(body) == ["error"], body
+    assert sorted(body["error"]) == ["code", "message"], body
+    assert body["error"]["code"] == want_code, body
+    message = body["error"]["message"]
+    assert isinstance(message, str) and message
+    assert "Traceback" not in message and ".ts:" not in message
+    return message
+
+
+def latest_snapshot(db_url: str) -> str:
+    with psycopg.connect(db_url) as conn:
+        return conn.execute("select max(snapshot_date)::text from public.prize_tiers").fetchone()[0]

@@ -1,0 +1,112 @@
+"""The scheduled path of the daily batch: the pg_cron job's own command (cron.job, jobname
+'daily-batch') executed as pg_cron would, its net.http_post sent after commit by the pg_net
+stand-in, the function's 200 recorded in net._http_response, and the day's predictions in the
+table: one per predictable active game. Run twice, the row count is unchanged. The command's
+run_date is today (UTC, from the database's clock): the test deletes today's rows first (so that
+the first run must insert them all) and, unless there were some before, afterwards too."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import psycopg
+import pytest
+from stack_data import ensure_loaded
+
+WAIT_S = 60
+
+
+@pytest.fixture(scope="module", autouse=True)
+def loaded(stack):
+    ensure_loaded(stack.db_url)
+
+
+def run_job(conn: psycopg.Connection, command: str) -> dict:
+    """Execute the job's command in its own transaction, wait for pg_net's recorded response."""
+    with conn.transaction():
+        request_id = conn.execute(command).fetchone()[0]
+    deadline = time.monotonic() + WAIT_S
+    while time.monotonic() < deadline:
+        row = conn.execute(
+            "select status_code, content, timed_out, error_msg from net._http_response"
+            " where id = %s",
+            (request_id,),
+        ).fetchone()
+        if row is not None:
+            break
+        time.sleep(0.2)
+    else:
+        pytest.fail(f"no response recorded for request {request_id} in {WAIT_S} s")
+    status, content, timed_out, error = row
+    assert not timed_out and error is None, (timed_out, error)
+    assert status == 200, content
+    return json.loads(content)
+
+
+def predictable_active_games(conn: psycopg.Connection, day: str) -> tuple[int, list[int]]:
+    """(active games, the ids of those whose latest snapshot on or before `day` has valid
+    metrics), from the tables ingest wrote."""
+    rows = conn.execute(
+        "select g.id, coalesce(h.reason is null and h.ev_per_dollar is not null, false)"
+        " from public.games g"
+        " left join lateral (select max(snapshot_date) as day from public.prize_tiers"
+        "   where game_id = g.id and snapshot_date <= %s::date) d on true"
+        " left join public.historical_snapshots h"
+        "   on h.game_id = g.id and h.snapshot_date = d.day"
+        " where g.is_active order by g.id",
+        (day,),
+    ).fetchall()
+    return len(rows), [game_id for game_id, ok in rows if ok]
+
+
+def test_the_cron_jobs_command_writes_the_days_predictions_once(stack):
+    with psycopg.connect(stack.db_url, autocommit=True) as conn:
+        job = conn.execute(
+            "select command, schedule, active from cron.job where jobname = 'daily-batch'"
+        ).fetchone()
+        assert job is not None, "no pg_cron job named daily-batch"
+        command, schedule, active = job
+        assert (schedule, active) == ("0 8 * * *", True)
+        assert "net.http_post" in command and "vault.decrypted_secrets" in command
+        assert "timeout_milliseconds" in command
+        today = conn.execute("select ((now() at time zone 'utc')::date)::text").fetchone()[0]
+        n_active, predictable = predictable_active_games(conn, today)
+        existed = conn.execute(
+            "select count(*) from public.predictions where prediction_date = %s", (today,)
+        ).fetchone()[0]
+        conn.execute("delete from public.predictions where prediction_date = %s", (today,))
+        try:
+            first = run_job(conn, command)
+            rows = conn.execute(
+                "select game_id, model_version from public.predictions"
+                " where prediction_date = %s order by game_id",
+                (today,),
+            ).fetchall()
+            print(
+                f"\nscheduled run {today}: {n_active} active games, {len(predictable)}"
+                f" predictable; response: games {first['games']}, predictions"
+                f" {first['predictions']}, skipped {len(first['skipped'])},"
+                f" timings {first['timings_ms']} ms; {len(rows)} rows in the table"
+                f" ({existed} were there before the test)"
+            )
+            assert first["run_date"] == today
+            assert first["games"] == n_active
+            assert first["predictions"]["rows"] == n_active - len(first["skipped"])
+            assert first["predictions"]["rows"] == len(predictable) > 0
+            assert first["predictions"]["inserted"] == len(predictable)
+            assert [game_id for game_id, _ in rows] == predictable  # one per predictable game
+            assert {version for _, version in rows} == {first["model_version"]}
+
+            second = run_job(conn, command)
+            assert second["run_date"] == today
+            assert second["predictions"] == {"rows": len(predictable), "inserted": 0, "updated": 0}
+            assert second["historical_snapshots"]["inserted"] == 0
+            assert second["historical_snapshots"]["updated"] == 0
+            again = conn.execute(
+                "select count(*) from public.predictions where prediction_date = %s", (today,)
+            ).fetchone()[0]
+            assert again == len(rows)
+        finally:
+            if not existed:  # rows that were there before are back, rewritten the same way
+                conn.execute("delete from public.predictions where prediction_date = %s", (today,))
