@@ -5,10 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
-
-Command = Callable[[argparse.Namespace], int]
 
 
 def _ingest(args: argparse.Namespace) -> int:
