@@ -66,11 +66,16 @@ export async function activeGames(sql: Sql): Promise<Game[]> {
   );
 }
 
-/** Each game's snapshot as of `day`, its tiers, and the stored metrics of the window before. */
+// What gameFeatures reads of the days before t (besides `reason`): only these are fetched, which
+// keeps the batch's read small; the other metrics of a past day stay null.
+const LAGGED_FIELDS = ["ev_per_dollar", "pct_sold", "top_prizes_left", "top_prize_ratio"];
+
+/** Each game's snapshot as of `day` (ingest and daily-batch write a historical_snapshots row for
+ * every day with prize tiers), its tiers, and the stored metrics of the window before. */
 export async function loadGameDays(sql: Sql, games: Game[], day: string): Promise<GameDay[]> {
   const ids = games.map((g) => g.id);
   const latest = await sql.unsafe<{ game_id: number; snapshot_date: string }[]>(
-    `select game_id, max(snapshot_date)::text as snapshot_date from public.prize_tiers
+    `select game_id, max(snapshot_date)::text as snapshot_date from public.historical_snapshots
      where game_id = any($1::bigint[]) and snapshot_date <= $2::date group by game_id`,
     [ids, day],
   );
@@ -87,7 +92,7 @@ export async function loadGameDays(sql: Sql, games: Game[], day: string): Promis
     ),
     sql.unsafe<({ game_id: number; snapshot_date: string } & Record<string, unknown>)[]>(
       `select h.game_id, h.snapshot_date::text as snapshot_date, h.reason,
-         ${METRIC_FIELDS.map((f) => `h.${f}`).join(", ")}
+         ${LAGGED_FIELDS.map((f) => `h.${f}`).join(", ")}
        from unnest($1::bigint[], $2::date[]) as d(game_id, day)
        join public.historical_snapshots h on h.game_id = d.game_id
          and h.snapshot_date >= d.day - $3::int and h.snapshot_date < d.day`,
