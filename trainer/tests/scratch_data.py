@@ -5,18 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-COLUMNS = [
-    "snapshot_date",
-    "state",
-    "game_number",
-    "game_name",
-    "ticket_price",
-    "overall_odds",
-    "total_tickets_printed",
-    "prize_amount",
-    "prizes_printed",
-    "prizes_remaining",
-]
+from trainer.data import SCRATCHOFF_COLUMNS
 
 
 def synthetic_frame(n_games: int = 6, n_days: int = 60, seed: int = 0) -> pd.DataFrame:
@@ -54,6 +43,6 @@ def synthetic_frame(n_games: int = 6, n_days: int = 60, seed: int = 0) -> pd.Dat
                         int(r),
                     )
                 )
-    frame = pd.DataFrame(rows, columns=COLUMNS)
+    frame = pd.DataFrame(rows, columns=SCRATCHOFF_COLUMNS)
     frame["overall_odds"] = frame["overall_odds"].astype("float64")
     return frame
