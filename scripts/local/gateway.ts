@@ -75,6 +75,27 @@ export async function jwtProblem(token: string): Promise<string | null> {
   }
 }
 
+// Hosted Supabase caps request bodies too; here a body is held in memory before forwarding.
+const MAX_BODY_BYTES = 2 * 1024 * 1024;
+
+/** The whole body, or null as soon as it passes MAX_BODY_BYTES. */
+async function readBody(req: Request): Promise<Uint8Array<ArrayBuffer> | null> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of req.body ?? []) {
+    size += chunk.byteLength;
+    if (size > MAX_BODY_BYTES) return null;
+    chunks.push(chunk);
+  }
+  const body = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return body;
+}
+
 interface Worker {
   port: number;
   process: Deno.ChildProcess;
@@ -181,9 +202,10 @@ export async function handle(req: Request, verifyJwt: Map<string, boolean>): Pro
   const target = `http://127.0.0.1:${worker.port}/${name}${match[2] ?? ""}${url.search}`;
   try {
     // The body is read whole before forwarding: streaming it costs ~40 ms a request here.
-    const body = req.method === "GET" || req.method === "HEAD"
-      ? undefined
-      : await req.arrayBuffer();
+    const body = req.method === "GET" || req.method === "HEAD" ? undefined : await readBody(req);
+    if (body === null) {
+      return jsonError(413, "payload_too_large", `the body is over ${MAX_BODY_BYTES} bytes`);
+    }
     return await fetch(target, { method: req.method, headers, body, redirect: "manual" });
   } catch (err) {
     console.error(`function ${name} failed: ${(err as Error).message}`);

@@ -87,3 +87,11 @@ def test_wrong_method_is_405_json(stack):
     status, _, body = call(stack.functions_url("health"), method="DELETE", token=stack.anon_key)
     assert status == 405
     assert json.loads(body)["error"]["code"] == "method_not_allowed"
+
+
+def test_a_body_over_the_gateway_cap_is_413_json(stack):
+    status, _, body = call(
+        stack.functions_url("health"), method="POST", token=stack.anon_key, body=b" " * 3_000_000
+    )
+    assert status == 413
+    assert json.loads(body)["error"]["code"] == "payload_too_large"

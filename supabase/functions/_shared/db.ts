@@ -27,6 +27,11 @@ export function db(): Sql {
       max: Number(Deno.env.get("DB_POOL_SIZE") ?? "4"),
       connect_timeout: 5,
       idle_timeout: 30,
+      // Seconds before a closed connection reconnects. postgres.js's default grows as 3^n / 100 up
+      // to 20 s with every failed attempt (shared by the pool, reset only by a success), and a
+      // query waits for it: with the database down a request took up to ~30 s to get its 503, and
+      // after the database came back requests waited up to 20 s. Bounded to 0.5 s here.
+      backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 0.5),
       prepare: true,
       onnotice: () => {},
       // bigint ids and counts as JavaScript numbers (all far below 2^53 here), arrays included.
@@ -47,6 +52,10 @@ export function db(): Sql {
 const UNAVAILABLE = new Set([
   "ECONNREFUSED",
   "ECONNRESET",
+  "EPIPE", // a write to a connection the server has just closed (e.g. while it shuts down)
+  "ECONNABORTED",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
   "ETIMEDOUT",
   "CONNECT_TIMEOUT",
   "CONNECTION_CLOSED",
@@ -63,7 +72,7 @@ export function isUnavailable(err: unknown): boolean {
   const code = (err as { code?: string })?.code;
   if (code && UNAVAILABLE.has(code)) return true;
   const name = (err as { name?: string })?.name ?? "";
-  return name === "ConnectionRefused" || name === "ConnectionReset";
+  return ["ConnectionRefused", "ConnectionReset", "ConnectionAborted", "BrokenPipe"].includes(name);
 }
 
 /** Runs database work; an unreachable database becomes HttpError 503. */
