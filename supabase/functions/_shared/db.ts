@@ -75,15 +75,28 @@ export function isUnavailable(err: unknown): boolean {
   return ["ConnectionRefused", "ConnectionReset", "ConnectionAborted", "BrokenPipe"].includes(name);
 }
 
-/** Runs database work; an unreachable database becomes HttpError 503. */
+/** Drops the pool: after an outage postgres.js can keep connections that never connect again
+ * (seen: CONNECT_TIMEOUT against a database that was back up), so a fresh pool is made. */
+function resetPool(): void {
+  const old = pool;
+  pool = undefined;
+  old?.end({ timeout: 0 }).catch(() => {});
+}
+
+/** Runs database work; an unreachable database becomes HttpError 503. The work is tried twice, the
+ * second time on a fresh pool: after a database restart the pool's connections are dead, and every
+ * caller's work is safe to repeat (reads, or one transaction of idempotent upserts). */
 export async function withDb<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
-  try {
-    return await work(db());
-  } catch (err) {
-    if (isUnavailable(err)) {
-      console.error(`database unavailable: ${(err as Error).message}`);
-      throw new HttpError(503, "database_unavailable", "the database is not reachable; retry");
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await work(db());
+    } catch (err) {
+      if (!isUnavailable(err)) throw err;
+      console.error(`database unavailable (attempt ${attempt}): ${(err as Error).message}`);
+      resetPool();
+      if (attempt >= 2) {
+        throw new HttpError(503, "database_unavailable", "the database is not reachable; retry");
+      }
     }
-    throw err;
   }
 }
