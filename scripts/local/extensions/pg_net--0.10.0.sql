@@ -39,6 +39,12 @@ begin
   return request_id;
 end $$;
 
+create function net._with_params(url text, params jsonb) returns text language sql as $$
+  select url || case when params = '{}'::jsonb then '' else '?' || (
+    select string_agg(key || '=' || value, '&') from jsonb_each_text(params)
+  ) end
+$$;
+
 create function net.http_post(
   url text,
   body jsonb default '{}'::jsonb,
@@ -48,9 +54,7 @@ create function net.http_post(
 ) returns bigint language sql as $$
   select net._enqueue(
     'POST',
-    url || case when params = '{}'::jsonb then '' else '?' || (
-      select string_agg(key || '=' || value, '&') from jsonb_each_text(params)
-    ) end,
+    net._with_params(url, params),
     headers,
     convert_to(body::text, 'UTF8'),
     timeout_milliseconds
@@ -65,9 +69,7 @@ create function net.http_get(
 ) returns bigint language sql as $$
   select net._enqueue(
     'GET',
-    url || case when params = '{}'::jsonb then '' else '?' || (
-      select string_agg(key || '=' || value, '&') from jsonb_each_text(params)
-    ) end,
+    net._with_params(url, params),
     headers,
     null,
     timeout_milliseconds
