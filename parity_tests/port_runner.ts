@@ -27,9 +27,12 @@ import {
   type GameMetrics,
   gameMetrics,
   type Tier,
-} from "../supabase/functions/_shared/analytics.ts";
-import { gameFeatures } from "../supabase/functions/_shared/features.ts";
-import { type PredictionRow, predictionRow } from "../supabase/functions/_shared/prediction.ts";
+} from "../supabase/functions/_shared/scratchoff/analytics.ts";
+import { gameFeatures } from "../supabase/functions/_shared/scratchoff/features.ts";
+import {
+  type PredictionRow,
+  predictionRow,
+} from "../supabase/functions/_shared/scratchoff/prediction.ts";
 
 type Num = number | string;
 

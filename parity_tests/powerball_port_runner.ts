@@ -1,6 +1,6 @@
 /**
  * Parity runner for the TypeScript port of the Powerball next-draw features
- * (supabase/functions/_shared/powerball.ts). parity_tests/test_powerball_port_parity.py drives it:
+ * (supabase/functions/_shared/powerball/features.ts). parity_tests/test_powerball_port_parity.py drives it:
  * ONE process computes every requested window.
  *
  *   deno run --quiet --no-prompt --config supabase/functions/deno.json \
@@ -19,7 +19,7 @@
  *   {"n": N, "ms": elapsed, "results": [{"case": id, "cut": date, "last_draw_date": date,
  *     "white": base64 of 69 x 9 little-endian float32, "red": base64 of 26 x 9 float32}, ...]}
  */
-import { type Draw, nextDrawFeatures } from "../supabase/functions/_shared/powerball.ts";
+import { type Draw, nextDrawFeatures } from "../supabase/functions/_shared/powerball/features.ts";
 
 interface CaseIn {
   id: string;

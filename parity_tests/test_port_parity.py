@@ -28,10 +28,16 @@ import pytest
 
 from parity_tests.ort_web import REPO, run_deno_json
 from parity_tests.reporting import report
-from trainer.analytics import METRIC_FIELDS, GameMetrics, Tier, game_metrics, tiers_from_arrays
-from trainer.data import load_scratchoff
-from trainer.features import FEATURE_NAMES, game_features
-from trainer.prediction import PredictionRow, prediction_row, reference_quantiles
+from trainer.scratchoff.analytics import (
+    METRIC_FIELDS,
+    GameMetrics,
+    Tier,
+    game_metrics,
+    tiers_from_arrays,
+)
+from trainer.scratchoff.features import FEATURE_NAMES, game_features
+from trainer.scratchoff.load import load_scratchoff
+from trainer.scratchoff.prediction import PredictionRow, prediction_row, reference_quantiles
 
 RUNNER = REPO / "parity_tests" / "port_runner.ts"
 MANIFEST = REPO / "onnx_models" / "manifest.json"

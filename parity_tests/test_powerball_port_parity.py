@@ -1,8 +1,8 @@
 """Python reference vs the edge function's TypeScript port: Powerball next-draw features.
 
-trainer/powerball_features.py computes the features in float64 and casts once to float32;
-supabase/functions/_shared/powerball.ts computes the same expressions in float64 and rounds with
-Math.fround. The two must agree bit for bit, as float32, for both balls:
+trainer/powerball/features.py computes the features in float64 and casts once to float32;
+supabase/functions/_shared/powerball/features.ts computes the same expressions in float64 and
+rounds with Math.fround. The two must agree bit for bit, as float32, for both balls:
 
 - every window of the shipped history: the features of draw t from draws t-100 .. t-1, for every
   t from 100 to the draw after the last one (the rows the models were trained on, from
@@ -27,8 +27,7 @@ import pytest
 
 from parity_tests.ort_web import REPO, run_deno_json
 from parity_tests.reporting import report
-from trainer.data import WHITE_COLUMNS, load_powerball
-from trainer.powerball_features import (
+from trainer.powerball.features import (
     FEATURE_NAMES,
     HISTORY_WINDOW,
     RED,
@@ -36,6 +35,7 @@ from trainer.powerball_features import (
     feature_table,
     next_draw_features,
 )
+from trainer.powerball.load import WHITE_COLUMNS, load_powerball
 
 RUNNER = REPO / "parity_tests" / "powerball_port_runner.ts"
 BALLS = {"white": WHITE, "red": RED}

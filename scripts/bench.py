@@ -459,7 +459,7 @@ class Bench:
     def frame(self) -> Any:
         """The canonical Texas frame (loaded once)."""
         if self._frame is None:
-            from trainer.data import load_scratchoff
+            from trainer.scratchoff.load import load_scratchoff
 
             self._frame = load_scratchoff()
         return self._frame
@@ -872,8 +872,8 @@ def replicated_frame(b: Bench) -> tuple[Any, str]:
 
 def bench_scale(b: Bench) -> None:
     from trainer.db import connect, scratch_database
-    from trainer.ingest import write_scratchoff
     from trainer.registry import publish
+    from trainer.scratchoff.store import write_scratchoff
 
     big, run_date = replicated_frame(b)
     n_games = big.groupby(["state", "game_number"]).ngroups
@@ -969,8 +969,8 @@ def native_inputs(frame: Any) -> list[GameInput]:
     """Each game present on the frame's last day, as the predict function reads it."""
     import pandas as pd
 
-    from trainer.analytics import tiers_from_arrays
-    from trainer.features import WINDOW_DAYS, day_number, game_histories
+    from trainer.scratchoff.analytics import tiers_from_arrays
+    from trainer.scratchoff.features import WINDOW_DAYS, day_number, game_histories
 
     last = frame["snapshot_date"].max()
     histories = game_histories(frame)
@@ -1008,9 +1008,9 @@ def predict_one(
     """The predict function's work for one game, in Python: metrics, features, models, row."""
     import numpy as np
 
-    from trainer.analytics import game_metrics
-    from trainer.features import game_features
-    from trainer.prediction import prediction_row
+    from trainer.scratchoff.analytics import game_metrics
+    from trainer.scratchoff.features import game_features
+    from trainer.scratchoff.prediction import prediction_row
 
     metrics = game_metrics(g.tiers, g.price, g.odds, g.printed)
     history = {**g.history, g.t: metrics}
@@ -1031,8 +1031,8 @@ def predict_one(
 
 def bench_native(b: Bench) -> None:
     from trainer.export import MODELS_DIR, load_manifest, ort_session
-    from trainer.features import feature_frame
-    from trainer.forecast import SPECS, fit_fixed, labelled
+    from trainer.scratchoff.features import feature_frame
+    from trainer.scratchoff.forecast import SPECS, fit_fixed, labelled
 
     manifest = load_manifest(MODELS_DIR)["models"]
     frame = b.frame()

@@ -16,7 +16,7 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from trainer.forecast import train_models
+    from trainer.scratchoff.forecast import train_models
 
     models = train_models(source=args.source, db_url=args.db_url)
     print(f"{'model':<26} {'CV metric':<10} {'CV score':>10}  hyperparameters")
@@ -27,7 +27,8 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from trainer.evaluate import evaluate, headline_lines
+    from trainer.evaluate import evaluate
+    from trainer.report import headline_lines
 
     path, sections = evaluate(args.out, source=args.source, db_url=args.db_url)
     print(f"wrote {path}")

@@ -6,8 +6,10 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 import psycopg
 
 LOCAL_DB_URL = "postgresql://postgres:postgres@127.0.0.1:54322/postgres"
@@ -54,3 +56,45 @@ def scratch_database(name: str, url: str | None = None) -> Iterator[str]:
     finally:
         with connect(base, autocommit=True) as admin:
             admin.execute(f"drop database if exists {name} with (force)")
+
+
+# ---- writing: the upsert every ingest uses --------------------------------------------------
+
+
+@dataclass
+class Counts:
+    table: str
+    rows: int
+    inserted: int
+    updated: int
+
+    def __str__(self) -> str:
+        unchanged = self.rows - self.inserted - self.updated
+        return (
+            f"{self.table}: {self.rows} rows, {self.inserted} inserted, {self.updated} updated,"
+            f" {unchanged} unchanged"
+        )
+
+
+def copy_rows(cur: psycopg.Cursor, table: str, frame: pd.DataFrame) -> None:
+    columns = ", ".join(frame.columns)
+    with cur.copy(f"copy {table} ({columns}) from stdin") as copy:
+        for row in frame.itertuples(index=False):
+            copy.write_row([None if pd.isna(v) else v for v in row])
+
+
+def upsert(
+    cur: psycopg.Cursor, table: str, staging: str, columns: list[str], key: list[str]
+) -> tuple[int, int]:
+    """insert .. on conflict update only rows whose values differ; returns (inserted, updated)."""
+    values = [c for c in columns if c not in key]
+    cur.execute(
+        f"insert into {table} ({', '.join(columns)}) select {', '.join(columns)} from {staging}"
+        f" on conflict ({', '.join(key)}) do update set"
+        f" {', '.join(f'{c} = excluded.{c}' for c in values)}"
+        f" where ({', '.join(f'{table}.{c}' for c in values)})"
+        f" is distinct from ({', '.join(f'excluded.{c}' for c in values)})"
+        " returning (xmax = 0)"
+    )
+    flags = [row[0] for row in cur.fetchall()]
+    return sum(flags), len(flags) - sum(flags)

@@ -26,7 +26,6 @@ from typing import Any
 import numpy as np
 import onnx
 
-from trainer.data import POWERBALL_FILE, TEXAS_FILE
 from trainer.db import REPO_ROOT
 from trainer.modeling import Progress, TrainedModel, print_progress
 
@@ -35,16 +34,21 @@ MANIFEST = "manifest.json"
 INPUT_NAME = "input"
 OPSET = 15  # onnxmltools' XGBoost converter stops at 15; onnxruntime-web 1.18 runs it
 ML_OPSET = 3
-# Modules with `train_models(progress) -> list[TrainedModel]`; adding one here exports it.
-FAMILIES = ["trainer.forecast", "trainer.powerball_models"]
-DATA_FILES = [TEXAS_FILE, POWERBALL_FILE]
+# Modules with `train_models(progress) -> list[TrainedModel]` and `DATA_FILES` (what they learn
+# from); adding one here exports it. Named, not imported, so the core depends on no product.
+FAMILIES = ["trainer.scratchoff.forecast", "trainer.powerball.train"]
 # The code a model's bytes depend on besides its family module: a change retrains on export.
 FINGERPRINT_MODULES = [
     "trainer.data",
-    "trainer.analytics",
-    "trainer.features",
-    "trainer.prediction",
-    "trainer.powerball_features",
+    "trainer.stats",
+    "trainer.scratchoff.load",
+    "trainer.scratchoff.analytics",
+    "trainer.scratchoff.features",
+    "trainer.scratchoff.prediction",
+    "trainer.powerball.load",
+    "trainer.powerball.features",
+    "trainer.powerball.models",
+    "trainer.powerball.walkforward",
     "trainer.export",
 ]
 LIBRARIES = ["scikit-learn", "xgboost", "skl2onnx", "onnxmltools", "onnx", "onnxruntime", "numpy"]
@@ -66,8 +70,9 @@ def data_fingerprint() -> str:
     """What the models were learned from, and with which code: export reuses the committed models
     while this is unchanged."""
     digest = hashlib.sha256()
-    for path in DATA_FILES:
-        digest.update(path.read_bytes())
+    for family in FAMILIES:
+        for path in importlib.import_module(family).DATA_FILES:
+            digest.update(Path(path).read_bytes())
     for module in FAMILIES + FINGERPRINT_MODULES:
         spec = importlib.util.find_spec(module)
         if spec and spec.origin:

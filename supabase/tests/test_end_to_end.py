@@ -14,11 +14,11 @@ import psycopg
 import pytest
 from stack_data import ensure_loaded, http
 
-from trainer.analytics import GameMetrics
 from trainer.export import INPUT_NAME, MODELS_DIR, load_manifest, ort_session
-from trainer.features import FEATURE_NAMES, day_number, game_features, game_histories
-from trainer.ingest import read_scratchoff
-from trainer.prediction import PredictionRow, prediction_row
+from trainer.scratchoff.analytics import GameMetrics
+from trainer.scratchoff.features import FEATURE_NAMES, day_number, game_features, game_histories
+from trainer.scratchoff.prediction import PredictionRow, prediction_row
+from trainer.scratchoff.store import read_scratchoff
 
 REGRESSORS = ["ev_change_14d_rf", "ev_change_14d_xgb"]
 CLASSIFIERS = ["top_prize_claim_14d_rf", "top_prize_claim_14d_xgb"]

@@ -6,14 +6,14 @@
 import { requireRole } from "../_shared/auth.ts";
 import { isoDate, json, onlyKeys, readJsonObject, serveJson, todayUtc } from "../_shared/http.ts";
 import { withDb } from "../_shared/db.ts";
-import { METRIC_FIELDS } from "../_shared/analytics.ts";
+import { METRIC_FIELDS } from "../_shared/scratchoff/analytics.ts";
 import {
   activeGames,
   type GamePrediction,
   loadGameDays,
   predictGameDays,
   scratchoffModels,
-} from "../_shared/scratchoff.ts";
+} from "../_shared/scratchoff/serve.ts";
 
 const PREDICTION_COLUMNS = [
   "ai_score",

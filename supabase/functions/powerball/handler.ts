@@ -10,21 +10,20 @@
 // Models: powerball_white_xgb for the white balls and powerball_red_xgb for the Powerball (the
 // XGBoost pair; the RandomForest pair is exported and evaluated too, but not served). Their P(drawn)
 // per number (probabilities column 1) for the next draw's features, computed from the last 100
-// draws in public.powerball_draws, become sampling weights (scores / sum, _shared/powerball.ts).
+// draws in public.powerball_draws, become sampling weights (scores / sum, _shared/powerball/sampling.ts).
 // The same seed with the same draws and model versions gives the same tickets.
 import { HttpError, json, onlyKeys, readJsonObject, serveJson } from "../_shared/http.ts";
 import { withDb } from "../_shared/db.ts";
 import { activeModels, type LoadedModel, predictRows } from "../_shared/models.ts";
 import {
   type Draw,
-  drawTickets,
   HISTORY_WINDOW,
   N_FEATURES,
   nextDrawFeatures,
   RED,
-  samplingWeights,
   WHITE,
-} from "../_shared/powerball.ts";
+} from "../_shared/powerball/features.ts";
+import { drawTickets, samplingWeights } from "../_shared/powerball/sampling.ts";
 
 export const MAX_COUNT = 20;
 export const MAX_SEED = 0xffffffff;

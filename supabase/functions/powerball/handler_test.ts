@@ -5,7 +5,8 @@
 import assert from "node:assert/strict";
 import { DISCLAIMER, handler, MAX_COUNT, recentDraws, RED_MODEL, WHITE_MODEL } from "./handler.ts";
 import { activeModels, predictRows } from "../_shared/models.ts";
-import { drawTickets, nextDrawFeatures, samplingWeights } from "../_shared/powerball.ts";
+import { nextDrawFeatures } from "../_shared/powerball/features.ts";
+import { drawTickets, samplingWeights } from "../_shared/powerball/sampling.ts";
 import { withDb } from "../_shared/db.ts";
 
 // db.ts reads the URL at the first query; scripts/test exports it, this is the local default.

@@ -19,7 +19,7 @@ import {
   loadGameDays,
   predictGameDays,
   scratchoffModels,
-} from "../_shared/scratchoff.ts";
+} from "../_shared/scratchoff/serve.ts";
 
 export const MAX_GAMES = 100;
 

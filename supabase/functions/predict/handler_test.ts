@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { handler, MAX_GAMES } from "./handler.ts";
 import { db } from "../_shared/db.ts";
-import { recommendation } from "../_shared/prediction.ts";
+import { recommendation } from "../_shared/scratchoff/prediction.ts";
 
 // The pool of _shared/db.ts and the onnxruntime sessions live for the whole process (as in the
 // edge runtime), so the per-test resource and op sanitizers are off.

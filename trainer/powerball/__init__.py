@@ -1,0 +1,2 @@
+"""The Powerball number game: draws, features, models, prize arithmetic and the honest evaluation
+against uniform randomness."""
