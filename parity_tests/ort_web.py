@@ -1,11 +1,13 @@
-"""Helpers for the parity between onnxruntime (Python) and onnxruntime-web (Deno).
+"""Helpers for the parity between onnxruntime (Python) and the functions' two engines in Deno:
+onnxruntime-web and the runtime's built-in engine (locally the shim's onnxruntime-node).
 
-DESIGN.md's bar: onnxruntime in Python with one thread and onnxruntime-web in Deno, under the
-hosted runtime's no-shared-memory shim, give bit-identical outputs.
+DESIGN.md's bar: onnxruntime in Python with one thread and each engine in Deno, under the hosted
+runtime's shim, give bit-identical outputs.
 
-- ``run_ort_web(runs)``: runs many (model, input, rows) requests in ONE Deno subprocess
-  (parity_tests/ort_web_runner.ts, through the edge functions' own wrapper _shared/ort.ts) and
-  returns, per run, ``{output_name: numpy array}`` with the exact dtype and shape.
+- ``run_ort_web(runs, engine="web")``: runs many (model, input, rows) requests in ONE Deno
+  subprocess (parity_tests/ort_web_runner.ts, through the edge functions' own wrapper
+  _shared/ort.ts) on one engine ("web" or "builtin") and returns, per run,
+  ``{output_name: numpy array}`` with the exact dtype and shape.
 - ``run_ort_python(path, input_name, X)``: the same with onnxruntime in Python, one thread.
 - ``assert_bit_identical(model, expected, actual)``: compares every output bit for bit; the failure
   names the model, the output, the row and both values.
@@ -140,9 +142,9 @@ def _decode(name: str, enc: Mapping[str, Any]) -> np.ndarray:
 
 
 def run_ort_web(
-    runs: Sequence[WebRun | tuple[Any, str, Any]], timeout: float = 300.0
+    runs: Sequence[WebRun | tuple[Any, str, Any]], timeout: float = 300.0, engine: str = "web"
 ) -> list[dict[str, np.ndarray]]:
-    """Run every request in one Deno process; return per run {output name: array}.
+    """Run every request in one Deno process on `engine`; return per run {output name: array}.
 
     A run whose model fails (missing file, corrupt model, wrong input) raises OrtWebError naming
     the model; so does a runner that cannot start.
@@ -162,15 +164,22 @@ def run_ort_web(
         )
     body = run_deno_json(
         RUNNER,
-        json.dumps({"runs": reqs}),
+        json.dumps({"engine": engine, "runs": reqs}),
         "--allow-read",
-        "--allow-env=ORT_WASM_PATHS",
+        "--allow-env",
+        "--allow-sys",
+        "--allow-ffi",
         timeout=timeout,
     )
-    if body.get("ort_web_version") != "1.18.0" or body.get("shim_active") is not True:
+    if (
+        body.get("ort_web_version") != "1.18.0"
+        or body.get("shim_active") is not True
+        or body.get("engine") != engine
+    ):
         raise OrtWebError(
-            "expected onnxruntime-web 1.18.0 under the edge runtime shim, got "
-            f"version {body.get('ort_web_version')!r}, shim {body.get('shim_active')!r}"
+            f"expected engine {engine} (onnxruntime-web 1.18.0) under the edge runtime shim, got "
+            f"{body.get('engine')!r} (version {body.get('ort_web_version')!r}), shim "
+            f"{body.get('shim_active')!r}"
         )
     results = body["results"]
     if len(results) != len(reqs):
@@ -180,7 +189,7 @@ def run_ort_web(
         if "error" in res:
             err = res["error"]
             raise OrtWebError(
-                f"onnxruntime-web failed on model {req['model']}: {err['code']}: "
+                f"engine {engine} failed on model {req['model']}: {err['code']}: "
                 f"{err['message']} {err.get('detail', '')}".rstrip()
             )
         out.append({name: _decode(name, enc) for name, enc in res["outputs"].items()})

@@ -1,20 +1,22 @@
 /**
- * Parity runner: runs ONNX models with onnxruntime-web in Deno, through the edge functions' own
- * wrapper (supabase/functions/_shared/ort.ts), under the hosted runtime's no-shared-memory shim.
+ * Parity runner: runs ONNX models in Deno through the edge functions' own wrapper
+ * (supabase/functions/_shared/ort.ts), under the hosted runtime's shim, on one engine: "web"
+ * (onnxruntime-web) or "builtin" (the runtime's built-in engine, here the shim's onnxruntime-node).
  * parity_tests/ort_web.py drives it; one process serves many models and rows.
  *
  *   deno run --quiet --config supabase/functions/deno.json \
- *     --preload scripts/local/edge_runtime_shim.ts --allow-read --allow-env \
+ *     --preload scripts/local/edge_runtime_shim.ts --allow-read --allow-env --allow-ffi \
  *     parity_tests/ort_web_runner.ts < request.json > response.json
  *
  * Request (stdin, JSON):
- *   {"runs": [{"model": "/abs/path.onnx", "input_name": "input",
+ *   {"engine": "web" | "builtin" (default "web"),
+ *    "runs": [{"model": "/abs/path.onnx", "input_name": "input",
  *              "rows": [[0.5, 1.25, ...], ...]}]}                        (float32 values as numbers)
  *   or, per run, instead of "rows" (lossless for NaN and infinities, and faster):
  *              "rows_f32_b64": "<base64 of little-endian float32>", "n_rows": N, "n_cols": M
  *
  * Response (stdout, JSON):
- *   {"ort_web_version": "1.18.0", "shim_active": true, "init_ms": 12.3,
+ *   {"engine": "web", "ort_web_version": "1.18.0", "shim_active": true, "init_ms": 12.3,
  *    "results": [{"model": ..., "load_ms": ..., "run_ms": ...,
  *                 "outputs": {"<name>": {"type": "float32", "dims": [N, K],
  *                                        "b64": "<raw little-endian bytes>",
@@ -29,13 +31,16 @@
  */
 import { isShimActive } from "../scripts/local/edge_runtime_shim.ts";
 import {
+  builtinOrt,
+  type EngineName,
   initOrt,
   loadModel,
   type Model,
-  ORT_WEB_VERSION,
   OrtError,
+  ortWebVersion,
   type Output,
   run,
+  selectEngine,
 } from "../supabase/functions/_shared/ort.ts";
 
 interface RunRequest {
@@ -172,7 +177,7 @@ function errorOf(
 
 async function main(): Promise<void> {
   const text = await new Response(Deno.stdin.readable).text();
-  let request: { runs?: RunRequest[] };
+  let request: { engine?: EngineName; runs?: RunRequest[] };
   try {
     request = JSON.parse(text);
   } catch (e) {
@@ -182,13 +187,31 @@ async function main(): Promise<void> {
     fail(`the request needs a "runs" list`);
   }
 
-  let initMs: number;
+  const engine = request.engine ?? "web";
+  if (engine !== "web" && engine !== "builtin") {
+    fail(`unknown engine ${engine}`);
+  }
+  const ortWebVersionText = await ortWebVersion();
+  let initMs = 0;
   try {
-    initMs = await initOrt();
+    if (engine === "builtin") {
+      const api = builtinOrt();
+      if (!api) {
+        throw new OrtError(
+          "runtime_unavailable",
+          "the runtime has no built-in engine",
+        );
+      }
+      selectEngine(api);
+    } else {
+      selectEngine(null);
+      initMs = await initOrt();
+    }
   } catch (e) {
     // the runtime itself could not start: nothing can run
     const body = {
-      ort_web_version: ORT_WEB_VERSION,
+      engine,
+      ort_web_version: ortWebVersionText,
       shim_active: isShimActive(),
       error: errorOf(e),
     };
@@ -205,10 +228,15 @@ async function main(): Promise<void> {
     try {
       let pending = models.get(r.model);
       if (!pending) {
-        pending = Deno.readFile(r.model).then((bytes) => loadModel(bytes, r.model));
+        pending = Deno.readFile(r.model).then((bytes) =>
+          loadModel(bytes, r.model)
+        );
         models.set(r.model, pending);
       }
       const model = await pending;
+      if (model.engine !== engine) {
+        throw new Error(`model ran on ${model.engine}, not ${engine}`);
+      }
       const t0 = performance.now();
       const out = await run(model, r.input_name, rows, nRows, nCols);
       const runMs = performance.now() - t0;
@@ -228,7 +256,8 @@ async function main(): Promise<void> {
   }
 
   const body = JSON.stringify({
-    ort_web_version: ORT_WEB_VERSION,
+    engine,
+    ort_web_version: ortWebVersionText,
     shim_active: isShimActive(),
     init_ms: initMs,
     results,

@@ -1,9 +1,10 @@
 """The exported models: the manifest matches the files; the same data gives the same bytes; the
-native estimators, onnxruntime (Python) and onnxruntime-web (Deno, under the hosted runtime's
-shim) give the same answers on the golden vectors and on every row of the shipped data.
+native estimators, onnxruntime (Python), the runtime's built-in engine and onnxruntime-web (both in
+Deno, under the hosted runtime's shim) give the same answers on the golden vectors and on every
+row of the shipped data.
 
 Bars (DESIGN.md): native vs onnxruntime, labels exact, probabilities within 1e-5, regression within
-1e-5 x max(1, |y|); onnxruntime (1 thread) vs onnxruntime-web, bit-identical."""
+1e-5 x max(1, |y|); onnxruntime (1 thread) vs each engine of the functions, bit-identical."""
 
 from __future__ import annotations
 
@@ -104,18 +105,25 @@ def test_committed_golden_vectors_match_the_committed_models(manifest):
         assert_close_to_native(name, expected, onnx, X)
 
 
-def test_onnxruntime_and_onnxruntime_web_are_bit_identical(manifest, trained):
+ENGINE_LABELS = {"web": "onnxruntime-web (Deno)", "builtin": "built-in engine (Deno)"}
+
+
+@pytest.mark.parametrize("engine", ["builtin", "web"])
+def test_onnxruntime_and_each_engine_are_bit_identical(manifest, trained, engine):
     names = sorted(manifest["models"])
     inputs = {n: all_rows(trained[n]) for n in names}
     runs = [
         WebRun(MODELS_DIR / manifest["models"][n]["file"], INPUT_NAME, inputs[n]) for n in names
     ]
-    web = run_ort_web(runs)
-    for name, web_out in zip(names, web, strict=True):
+    outputs = run_ort_web(runs, engine=engine)
+    for name, out in zip(names, outputs, strict=True):
         python_out = run_ort_python(
             MODELS_DIR / manifest["models"][name]["file"], INPUT_NAME, inputs[name]
         )
-        assert_bit_identical(name, python_out, web_out, rows=inputs[name])
+        assert_bit_identical(
+            name, python_out, out, rows=inputs[name], actual_label=ENGINE_LABELS[engine]
+        )
         report(
-            f"{name}: onnxruntime vs onnxruntime-web bit-identical over {len(inputs[name])} rows"
+            f"{name}: onnxruntime vs {ENGINE_LABELS[engine]} bit-identical over"
+            f" {len(inputs[name])} rows"
         )

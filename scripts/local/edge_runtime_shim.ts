@@ -1,5 +1,6 @@
 /**
- * Edge runtime shim: imposes the hosted Supabase edge runtime's rule on a local Deno process.
+ * Edge runtime shim: imposes the hosted Supabase edge runtime's rule on a local Deno process, and
+ * provides its built-in ONNX engine.
  *
  * The hosted runtime forbids shared memory: there is no SharedArrayBuffer and no shared
  * WebAssembly.Memory, so a WebAssembly module that declares or imports a shared memory cannot be
@@ -18,7 +19,12 @@
  * - compiling or instantiating a module (WebAssembly.Module, compile, instantiate,
  *   compileStreaming, instantiateStreaming) whose binary declares or imports a shared memory throws
  *   a WebAssembly.CompileError, and WebAssembly.validate returns false for it (which is how
- *   feature probes, such as onnxruntime-web's thread check, see "no threads").
+ *   feature probes, such as onnxruntime-web's thread check, see "no threads");
+ * - installs `globalThis[Symbol.for("onnxruntime")]`, the hosted runtime's built-in ONNX engine,
+ *   with the API surface of supabase/edge-runtime's ext/ai/js/onnxruntime/onnx.js (a LOCAL
+ *   STAND-IN backed by onnxruntime-node, the same native onnxruntime), unless the stack option
+ *   EDGE_RUNTIME_ORT=web asks for a runtime without it. Loading it needs --allow-ffi (native
+ *   addon); without that permission the global is left out and a warning is printed.
  */
 
 /** Marker set on globalThis once the shim is active. */
@@ -263,3 +269,161 @@ export const shimInfo: ShimInfo = install();
 export function isShimActive(): boolean {
   return (globalThis as GlobalWithShim)[SHIM_MARKER] !== undefined;
 }
+
+// ---- the built-in ONNX engine (LOCAL STAND-IN) --------------------------------------------------
+
+/** The stack option choosing the engine the functions find: "builtin" (default, as hosted) or
+ * "web" (no built-in engine: the functions fall back to onnxruntime-web). */
+export const ENGINE_ENV = "EDGE_RUNTIME_ORT";
+
+type TensorData = ArrayLike<number | bigint | string> | ArrayBufferLike;
+
+// The element types of onnx.js's DataTypeMap.
+const DATA_TYPES: Record<string, { from(d: TensorData): ArrayLike<unknown> }> = {
+  float32: {
+    from: (d) => d instanceof Float32Array ? d : new Float32Array(d as ArrayLike<number>),
+  },
+  float64: {
+    from: (d) => d instanceof Float64Array ? d : new Float64Array(d as ArrayLike<number>),
+  },
+  string: { from: (d) => Array.from(d as ArrayLike<string>) },
+  int8: { from: (d) => d instanceof Int8Array ? d : new Int8Array(d as ArrayLike<number>) },
+  uint8: { from: (d) => d instanceof Uint8Array ? d : new Uint8Array(d as ArrayLike<number>) },
+  int16: { from: (d) => d instanceof Int16Array ? d : new Int16Array(d as ArrayLike<number>) },
+  uint16: { from: (d) => d instanceof Uint16Array ? d : new Uint16Array(d as ArrayLike<number>) },
+  int32: { from: (d) => d instanceof Int32Array ? d : new Int32Array(d as ArrayLike<number>) },
+  uint32: { from: (d) => d instanceof Uint32Array ? d : new Uint32Array(d as ArrayLike<number>) },
+  int64: {
+    from: (d) => d instanceof BigInt64Array ? d : new BigInt64Array(d as ArrayLike<bigint>),
+  },
+  uint64: {
+    from: (d) => d instanceof BigUint64Array ? d : new BigUint64Array(d as ArrayLike<bigint>),
+  },
+  bool: { from: (d) => d instanceof Uint8Array ? d : new Uint8Array(d as ArrayLike<number>) },
+};
+
+/** onnx.js's Tensor: `data` holds {ty, c}; tensors handed back are proxied so `.data` is `c`. */
+class Tensor {
+  type: string;
+  data: { ty: string; c: ArrayLike<unknown> };
+  dims: number[];
+  size = 0;
+
+  constructor(type: string, data: TensorData, dims: number[]) {
+    const dataType = DATA_TYPES[type];
+    if (!dataType) throw new Error(`Unsupported type: ${type}`);
+    const c = dataType.from(data instanceof ArrayBuffer ? typedView(type, data) : data);
+    this.type = type;
+    this.data = { ty: type, c };
+    this.dims = dims;
+    this.size = c.length;
+  }
+}
+
+function typedView(type: string, buffer: ArrayBuffer): TensorData {
+  const views: Record<string, new (b: ArrayBuffer) => ArrayLike<number | bigint>> = {
+    float32: Float32Array,
+    float64: Float64Array,
+    int8: Int8Array,
+    uint8: Uint8Array,
+    int16: Int16Array,
+    uint16: Uint16Array,
+    int32: Int32Array,
+    uint32: Uint32Array,
+    int64: BigInt64Array,
+    uint64: BigUint64Array,
+    bool: Uint8Array,
+  };
+  return new views[type](buffer);
+}
+
+function proxied(tensor: Tensor): Tensor {
+  return new Proxy(tensor, {
+    get: (target, property) =>
+      property === "data"
+        ? (target.data as { c?: unknown })?.c ?? target.data
+        : target[property as keyof Tensor],
+  });
+}
+
+type NodeOrt = typeof import("onnxruntime-node");
+
+function builtinEngine(node: NodeOrt) {
+  let nextId = 0;
+  class InferenceSession {
+    constructor(
+      readonly sessionId: number,
+      readonly inputNames: string[],
+      readonly outputNames: string[],
+      private readonly session: import("onnxruntime-node").InferenceSession,
+    ) {}
+
+    static async fromBuffer(modelBuffer: Uint8Array): Promise<InferenceSession> {
+      // One thread, as onnxruntime in the parity suite; the hosted engine runs its own settings.
+      const session = await node.InferenceSession.create(modelBuffer, {
+        intraOpNumThreads: 1,
+        interOpNumThreads: 1,
+        executionMode: "sequential",
+        graphOptimizationLevel: "all",
+      });
+      return new InferenceSession(
+        nextId++,
+        [...session.inputNames],
+        [...session.outputNames],
+        session,
+      );
+    }
+
+    async run(inputs: Record<string, Tensor>): Promise<Record<string, Tensor>> {
+      const feeds: Record<string, import("onnxruntime-node").Tensor> = {};
+      for (const [key, tensorLike] of Object.entries(inputs)) {
+        const { type, data, dims } = proxied(tensorLike);
+        const t = new Tensor(type, data as unknown as TensorData, dims);
+        feeds[key] = new node.Tensor(
+          type as "float32",
+          t.data.c as Float32Array,
+          dims,
+        );
+      }
+      const results = await this.session.run(feeds);
+      const outputs: Record<string, Tensor> = {};
+      for (const [key, r] of Object.entries(results)) {
+        const data = r.data as ArrayBufferView;
+        const buffer = data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength);
+        outputs[key] = proxied(new Tensor(r.type, buffer as ArrayBuffer, [...r.dims].map(Number)));
+      }
+      return outputs;
+    }
+  }
+  return {
+    Tensor,
+    env: {},
+    InferenceSession: { create: InferenceSession.fromBuffer },
+  };
+}
+
+function engineOption(): string {
+  try {
+    return Deno.env.get(ENGINE_ENV) ?? "builtin";
+  } catch {
+    return "builtin"; // no --allow-env: as hosted
+  }
+}
+
+const BUILTIN_KEY = Symbol.for("onnxruntime");
+
+async function installEngine(): Promise<void> {
+  const g = globalThis as Record<symbol, unknown>;
+  if (g[BUILTIN_KEY] !== undefined || engineOption() === "web") return;
+  let node: NodeOrt;
+  try {
+    const mod = await import("onnxruntime-node");
+    node = (mod.default ?? mod) as unknown as NodeOrt;
+  } catch (e) {
+    console.error(`edge runtime shim: no built-in ONNX engine (${(e as Error).message})`);
+    return;
+  }
+  g[BUILTIN_KEY] = builtinEngine(node);
+}
+
+await installEngine();

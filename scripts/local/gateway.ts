@@ -5,8 +5,9 @@
 // supabase/config.toml section says `verify_jwt = false`; CORS preflights (OPTIONS) pass without a
 // JWT to the function, which answers them; an unknown function is a JSON 404. Each function runs
 // in its own Deno process (its own isolate, like the hosted edge runtime's per-function workers),
-// started on first use with the hosted runtime's rules preloaded (edge_runtime_shim.ts) and the
-// environment hosted Supabase gives it (SUPABASE_URL, SUPABASE_DB_URL, the keys).
+// started on first use with the hosted runtime's rules and built-in ONNX engine preloaded
+// (edge_runtime_shim.ts; EDGE_RUNTIME_ORT=web leaves the engine out) and the environment hosted
+// Supabase gives it (SUPABASE_URL, SUPABASE_DB_URL, the keys).
 import { parse as parseToml } from "npm:smol-toml@1.3.1";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -134,6 +135,7 @@ async function startWorker(name: string): Promise<Worker> {
       "--allow-env",
       "--allow-read",
       "--allow-sys",
+      "--allow-ffi", // the shim's built-in ONNX engine is a native addon (onnxruntime-node)
       "--config",
       `${FUNCTIONS_DIR}/deno.json`,
       "--preload",

@@ -1,8 +1,16 @@
 // The model loader: the active version of each model from model_registry, its bytes checked
 // against its sha256, one onnxruntime session per (name, version) per isolate; the bundled copy
 // (onnx_models/, shipped with the function as static files) when the registry has no usable
-// version or cannot be reached. Every refusal is logged.
-import { getModel, type Model, run } from "./ort.ts";
+// version or cannot be reached. Every refusal is logged. Each model is checked against its golden
+// vectors before it serves (ort.ts): those the registry stores with it, else the bundled file.
+import {
+  type EngineName,
+  getModel,
+  type Golden,
+  type LoadOptions,
+  type Model,
+  run,
+} from "./ort.ts";
 import { withDb } from "./db.ts";
 
 export interface ModelEntry {
@@ -41,6 +49,23 @@ export function bundledEntries(): Promise<Record<string, ModelEntry>> {
   return bundledManifest;
 }
 
+/** The golden vectors of a model: stored with it in the registry, else bundled beside it. */
+async function goldenOf(entry: ModelEntry): Promise<LoadOptions> {
+  let vectors = entry.golden_vectors as Golden | undefined;
+  if (!vectors && typeof entry.golden === "string") {
+    try {
+      vectors = JSON.parse(await Deno.readTextFile(new URL(entry.golden, BUNDLED_DIR)));
+    } catch {
+      // not bundled: said below
+    }
+  }
+  if (!vectors) {
+    console.error(`model ${entry.name} ${entry.version}: no golden vectors, loaded unchecked`);
+    return {};
+  }
+  return { golden: { inputName: entry.input_name, vectors } };
+}
+
 async function checkedBytes(entry: ModelEntry, bytes: Uint8Array<ArrayBuffer>, where: string) {
   const actual = await sha256Hex(bytes);
   if (actual !== entry.sha256) {
@@ -56,6 +81,7 @@ async function loadBundled(name: string): Promise<LoadedModel> {
     `bundled:${name}@${entry.version}`,
     async () =>
       checkedBytes(entry, await Deno.readFile(new URL(entry.file, BUNDLED_DIR)), "bundled"),
+    () => goldenOf(entry),
   );
   return { entry, model, source: "bundled" };
 }
@@ -68,12 +94,22 @@ interface Active {
 
 const active = new Map<string, Active>();
 
+/** A scalar subquery: {name: version} of the active models named in the text[] parameter $n. A
+ * function's read can carry it, so that one round trip also sees the latest publish. */
+export function activeVersionsSql(n: number): string {
+  return `(select coalesce(json_object_agg(r.name, r.version), '{}'::json)
+    from public.model_registry r where r.is_active and r.name = any($${n}::text[]))`;
+}
+
 async function registryVersions(names: string[]): Promise<Map<string, string>> {
-  const rows = await withDb((sql) =>
-    sql<{ name: string; version: string }[]>`
-      select name, version from public.model_registry where is_active and name = any(${names})`
+  const [row] = await withDb((sql) =>
+    sql.unsafe<{ models: Record<string, string> }[]>(
+      `select ${activeVersionsSql(1)} as models`,
+      [names],
+      { prepare: true },
+    )
   );
-  return new Map(rows.map((r) => [r.name, r.version]));
+  return new Map(Object.entries(row.models));
 }
 
 async function loadFromRegistry(name: string, version: string): Promise<LoadedModel> {
@@ -88,23 +124,30 @@ async function loadFromRegistry(name: string, version: string): Promise<LoadedMo
   const model = await getModel(
     `registry:${name}@${version}`,
     () => checkedBytes(entry, new Uint8Array(onnx), "registry"),
+    () => goldenOf(entry),
   );
   return { entry, model, source: "registry" };
 }
 
-/** The loaded models for these names: registry first, bundled copy as fallback. */
-export async function activeModels(names: string[]): Promise<Map<string, LoadedModel>> {
+/** The loaded models for these names: registry first, bundled copy as fallback. `known`: the
+ * registry's active versions when the caller has just read them (then nothing is looked up). */
+export async function activeModels(
+  names: string[],
+  known?: Map<string, string>,
+): Promise<Map<string, LoadedModel>> {
   const now = Date.now();
-  const stale = names.filter((n) => {
+  const stale = known ? names : names.filter((n) => {
     const a = active.get(n);
     return !a || now - a.checkedAt > REFRESH_MS;
   });
   if (stale.length > 0) {
-    let versions: Map<string, string> | undefined;
-    try {
-      versions = await registryVersions(stale);
-    } catch (err) {
-      console.error(`model registry unreachable, keeping cached or bundled models: ${err}`);
+    let versions = known;
+    if (!versions) {
+      try {
+        versions = await registryVersions(stale);
+      } catch (err) {
+        console.error(`model registry unreachable, keeping cached or bundled models: ${err}`);
+      }
     }
     for (const name of stale) {
       const cached = active.get(name);
@@ -126,6 +169,12 @@ export async function activeModels(names: string[]): Promise<Map<string, LoadedM
   const out = new Map<string, LoadedModel>();
   for (const name of names) out.set(name, await active.get(name)!.loaded);
   return out;
+}
+
+/** The engines the models run on now ("builtin", "web", or both joined by "+"). */
+export function enginesOf(models: Iterable<LoadedModel>): string {
+  const names = new Set<EngineName>([...models].map((m) => m.model.engine));
+  return [...names].sort().join("+");
 }
 
 /** Runs a model on row-major float32 features; returns its outputs as plain number arrays. */

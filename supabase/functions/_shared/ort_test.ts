@@ -1,4 +1,6 @@
-// Tests of the ONNX runtime wrapper under the hosted runtime's no-shared-memory rule.
+// Tests of the ONNX runtime wrapper under the hosted runtime's shim: its no-shared-memory rule, its
+// built-in engine (the global the shim installs, as hosted does), onnxruntime-web, and the choice
+// between them.
 //
 //   cd supabase/functions && deno test --allow-read --allow-env \
 //     --preload ../../scripts/local/edge_runtime_shim.ts _shared/ort_test.ts
@@ -12,15 +14,23 @@ import {
 } from "../../../scripts/local/edge_runtime_shim.ts";
 import assert from "node:assert/strict";
 import {
+  type BuiltinOrt,
+  builtinOrt,
+  builtinRefused,
+  type EngineName,
+  engineName,
   evictModel,
   getModel,
+  type Golden,
   hasModel,
   initOrt,
   loadModel,
   modelKey,
-  ORT_WEB_VERSION,
   OrtError,
+  ortWebVersion,
+  type Output,
   run,
+  selectEngine,
 } from "./ort.ts";
 
 const testdata = new URL("./testdata/", import.meta.url);
@@ -73,12 +83,41 @@ Deno.test("shim: modules that import or define a shared memory do not compile", 
 
 // --- onnxruntime-web under the shim -----------------------------------------------------------
 
-Deno.test("onnxruntime-web 1.18.0 (the pin) starts and runs a model under the shim", async () => {
-  assert.equal(ORT_WEB_VERSION, "1.18.0");
+/** Runs `body` with the engine a runtime with (or without) `api` would select, then restores. */
+async function withEngine(api: BuiltinOrt | null, body: () => Promise<void>): Promise<void> {
+  const real = builtinOrt() ?? null;
+  selectEngine(api);
+  try {
+    await body();
+  } finally {
+    selectEngine(real);
+  }
+}
+
+const ENGINES: [EngineName, () => BuiltinOrt | null][] = [
+  ["builtin", () => builtinOrt()!],
+  ["web", () => null],
+];
+
+/** One test per engine. */
+function testEach(name: string, body: (engine: EngineName) => Promise<void>): void {
+  for (const [engine, api] of ENGINES) {
+    Deno.test(`${engine}: ${name}`, () => withEngine(api(), () => body(engine)));
+  }
+}
+
+Deno.test("onnxruntime-web 1.18.0 (the pin) starts under the shim", async () => {
+  assert.equal(await ortWebVersion(), "1.18.0");
   const refusalsBefore = shimInfo.refusals;
   const initMs = await initOrt();
   assert.ok(initMs >= 0);
+  // the pinned runtime never asked for shared memory
+  assert.equal(shimInfo.refusals, refusalsBefore);
+});
+
+testEach("runs a classifier: int64 labels, float32 probabilities", async (engine) => {
   const model = await loadModel(await fixture("rf_classifier.onnx"), "rf_fixture@1");
+  assert.equal(model.engine, engine);
   assert.deepEqual(model.inputNames, ["input"]);
   assert.deepEqual(model.outputNames, ["label", "probabilities"]);
   const out = await run(model, "input", ROWS, 3, 4);
@@ -97,12 +136,10 @@ Deno.test("onnxruntime-web 1.18.0 (the pin) starts and runs a model under the sh
     for (let c = 1; c < 3; c++) if (row[c] > row[best]) best = c;
     assert.equal(labels[r], BigInt(best), `row ${r}: label is the argmax`);
   }
-  // the pinned runtime never asked for shared memory
-  assert.equal(shimInfo.refusals, refusalsBefore);
   await model.session.release();
 });
 
-Deno.test("xgboost regressor runs and gives one value per row", async () => {
+testEach("xgboost regressor runs and gives one value per row", async () => {
   const model = await loadModel(await fixture("xgb_regressor.onnx"), "xgb_fixture@1");
   const out = await run(model, "input", ROWS, 3, 4);
   assert.deepEqual(Object.keys(out), ["variable"]);
@@ -129,7 +166,7 @@ Deno.test("onnxruntime-web 1.30.0 fails to start under the shim", async () => {
 
 // --- errors and the cache ---------------------------------------------------------------------
 
-Deno.test("bytes that are not ONNX give a typed, client-safe error", async () => {
+testEach("bytes that are not ONNX give a typed, client-safe error", async (engine) => {
   for (
     const bytes of [
       await fixture("not_a_model.onnx"),
@@ -149,9 +186,11 @@ Deno.test("bytes that are not ONNX give a typed, client-safe error", async () =>
     });
     assert.ok(!JSON.stringify(err.toJSON()).includes("    at "), "no stack in the body");
   }
+  // a broken model is the model's fault, not the engine's
+  assert.equal(engineName(), engine);
 });
 
-Deno.test("a wrong input name or shape gives bad_input", async () => {
+testEach("a wrong input name or shape gives bad_input", async () => {
   const model = await loadModel(await fixture("xgb_regressor.onnx"), "xgb_fixture@1");
   await assert.rejects(run(model, "nope", ROWS, 3, 4), { name: "OrtError", code: "bad_input" });
   await assert.rejects(run(model, "input", ROWS, 2, 4), { name: "OrtError", code: "bad_input" });
@@ -164,7 +203,7 @@ Deno.test("a wrong input name or shape gives bad_input", async () => {
   await model.session.release();
 });
 
-Deno.test("the cache gives the same session for the same key and loads once", async () => {
+testEach("the cache gives the same session for the same key and loads once", async () => {
   let loads = 0;
   const loader = async () => {
     loads++;
@@ -194,11 +233,110 @@ Deno.test("the cache gives the same session for the same key and loads once", as
   assert.ok(!hasModel(key));
 });
 
-Deno.test("a failed load is not cached", async () => {
+testEach("a failed load is not cached", async () => {
   const key = modelKey("flaky", "1");
   await assert.rejects(getModel(key, () => fixture("not_a_model.onnx")), { code: "model_invalid" });
   assert.ok(!hasModel(key));
   const ok = await getModel(key, () => fixture("xgb_regressor.onnx"));
   assert.deepEqual(ok.outputNames, ["variable"]);
   await evictModel(key);
+});
+
+// --- engine selection: golden vectors decide --------------------------------------------------
+
+const MODELS = new URL("../../../onnx_models/", import.meta.url);
+const MANIFEST = JSON.parse(await Deno.readTextFile(new URL("manifest.json", MODELS)))
+  .models as Record<
+    string,
+    { file: string; golden: string; input_name: string }
+  >;
+
+async function shipped(name: string): Promise<{ bytes: Uint8Array; golden: Golden }> {
+  const entry = MANIFEST[name];
+  return {
+    bytes: await Deno.readFile(new URL(entry.file, MODELS)),
+    golden: JSON.parse(await Deno.readTextFile(new URL(entry.golden, MODELS))),
+  };
+}
+
+const checked = (golden: Golden) => ({ golden: { inputName: "input", vectors: golden } });
+
+/** The runtime's engine, except that for the model with `bytes` it answers `fault`. */
+function faultyBuiltin(
+  bytes: Uint8Array,
+  fault: "gives wrong numbers" | "cannot load",
+): BuiltinOrt {
+  const real = builtinOrt()!;
+  const same = (b: Uint8Array) => b.length === bytes.length && b.every((v, i) => v === bytes[i]);
+  return {
+    Tensor: real.Tensor,
+    InferenceSession: {
+      async create(b) {
+        if (!same(b)) return await real.InferenceSession.create(b);
+        if (fault === "cannot load") throw new Error("simulated: unsupported operator");
+        const session = await real.InferenceSession.create(b);
+        return {
+          inputNames: session.inputNames,
+          outputNames: session.outputNames,
+          async run(feeds) {
+            const out = await session.run(feeds);
+            const skewed: Record<string, Output> = {};
+            for (const [name, o] of Object.entries(out)) {
+              skewed[name] = o.data instanceof Float32Array
+                ? { ...o, type: o.type, dims: o.dims, data: o.data.map((v) => v + 1e-3) }
+                : o;
+            }
+            return skewed;
+          },
+        };
+      },
+    },
+  };
+}
+
+Deno.test("the shim provides the built-in engine and it is selected at start", async () => {
+  assert.ok(builtinOrt(), "globalThis[Symbol.for('onnxruntime')] is installed");
+  assert.equal(engineName(), "builtin");
+  const { bytes, golden } = await shipped("ev_change_14d_xgb");
+  const model = await loadModel(bytes, "xgb", checked(golden));
+  assert.equal(model.engine, "builtin");
+  assert.equal(builtinRefused(), null);
+});
+
+for (const fault of ["gives wrong numbers", "cannot load"] as const) {
+  Deno.test(`a built-in engine that ${fault} for a model is refused and web answers`, async () => {
+    const good = await shipped("ev_change_14d_rf");
+    const bad = await shipped("top_prize_claim_14d_xgb");
+    await withEngine(faultyBuiltin(bad.bytes, fault), async () => {
+      const first = await loadModel(good.bytes, "rf", checked(good.golden));
+      assert.equal(first.engine, "builtin", "a model it answers right is served by it");
+      const second = await loadModel(bad.bytes, "claims", checked(bad.golden));
+      assert.equal(second.engine, "web");
+      assert.match(builtinRefused()!, /model claims/);
+      assert.equal(engineName(), "web");
+      // the model loaded before moves to web on its next run, checked again, same answers
+      const rows = new Float32Array(good.golden.features.flat());
+      const out = await run(first, "input", rows, good.golden.features.length, 22);
+      assert.equal(first.engine, "web");
+      const want = (good.golden.expected.variable as number[][]).flat();
+      (out.variable.data as Float32Array).forEach((v, i) =>
+        assert.ok(Math.abs(v - want[i]) < 1e-5)
+      );
+    });
+  });
+}
+
+testEach("a model that disagrees with its golden vectors on every engine is invalid", async (e) => {
+  const { bytes, golden } = await shipped("ev_change_14d_xgb");
+  const wrong: Golden = {
+    ...golden,
+    expected: { variable: (golden.expected.variable as number[][]).map(([v]) => [v + 1]) },
+  };
+  await assert.rejects(loadModel(bytes, "xgb", checked(wrong)), (err: unknown) => {
+    assert.ok(err instanceof OrtError);
+    assert.equal(err.code, "model_invalid");
+    assert.equal(err.message, "model xgb disagrees with its golden vectors");
+    return true;
+  });
+  assert.equal(engineName(), e, "the engine is not blamed for the model");
 });

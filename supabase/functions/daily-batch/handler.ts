@@ -7,8 +7,8 @@ import { requireRole } from "../_shared/auth.ts";
 import { isoDate, json, onlyKeys, readJsonObject, serveJson, todayUtc } from "../_shared/http.ts";
 import { withDb } from "../_shared/db.ts";
 import { METRIC_FIELDS } from "../_shared/scratchoff/analytics.ts";
+import { enginesOf } from "../_shared/models.ts";
 import {
-  activeGames,
   type GamePrediction,
   loadGameDays,
   predictGameDays,
@@ -80,10 +80,8 @@ export const handler = serveJson(["POST"], async (req) => {
   onlyKeys(body, ["run_date"]);
   const runDate = body.run_date === undefined ? todayUtc() : isoDate(body.run_date, "run_date");
   const t0 = performance.now();
-  const [models, days] = await Promise.all([
-    scratchoffModels(),
-    withDb(async (sql) => loadGameDays(sql, await activeGames(sql), runDate)),
-  ]);
+  const { days, versions } = await withDb((sql) => loadGameDays(sql, { active: true }, runDate));
+  const models = await scratchoffModels(versions);
   const t1 = performance.now();
   const predictions = await predictGameDays(days, models);
   const t2 = performance.now();
@@ -101,6 +99,7 @@ export const handler = serveJson(["POST"], async (req) => {
     model_version: models.version,
     models: models.versions,
     model_source: [...new Set([...models.models.values()].map((m) => m.source))],
+    engine: enginesOf(models.models.values()),
     games: predictions.length,
     predictions: counted(written, rows.length),
     historical_snapshots: counted(snapshotsWritten, snapshots.length),

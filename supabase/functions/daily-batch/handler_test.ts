@@ -4,6 +4,7 @@
  * `python -m trainer ingest && python -m trainer publish` must have run first. Writes predictions
  * only for its own fixed run dates and deletes them afterwards.
  */
+import { builtinOrt } from "../_shared/ort.ts";
 import assert from "node:assert/strict";
 import { handler } from "./handler.ts";
 import { handler as predict } from "../predict/handler.ts";
@@ -140,6 +141,7 @@ test("a run writes one prediction per predictable active game; a rerun changes n
         `skipped ${first.skipped.length}, timings ${JSON.stringify(first.timings_ms)}`,
       );
       assert.equal(first.run_date, RUN_DATE);
+      assert.equal(first.engine, builtinOrt() ? "builtin" : "web", "the result names the engine");
       assert.equal(first.games, expected.length);
       assert.equal(first.predictions.rows, predictable.length);
       assert.equal(first.predictions.rows, first.games - first.skipped.length);

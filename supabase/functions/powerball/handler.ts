@@ -14,7 +14,13 @@
 // The same seed with the same draws and model versions gives the same tickets.
 import { HttpError, json, onlyKeys, readJsonObject, serveJson } from "../_shared/http.ts";
 import { withDb } from "../_shared/db.ts";
-import { activeModels, type LoadedModel, predictRows } from "../_shared/models.ts";
+import {
+  activeModels,
+  activeVersionsSql,
+  enginesOf,
+  type LoadedModel,
+  predictRows,
+} from "../_shared/models.ts";
 import {
   type Draw,
   HISTORY_WINDOW,
@@ -57,22 +63,28 @@ export function parseRequest(body: Record<string, unknown>): PowerballRequest {
   };
 }
 
-/** The last HISTORY_WINDOW draws, oldest first. */
-export async function recentDraws(): Promise<Draw[]> {
-  const rows = await withDb((sql) =>
-    sql<{ draw_date: string; w: number[]; powerball: number }[]>`
-      select draw_date::text as draw_date,
-             array[white_1, white_2, white_3, white_4, white_5]::int[] as w,
-             powerball::int as powerball
-      from public.powerball_draws
-      order by draw_date desc
-      limit ${HISTORY_WINDOW}`
+// One round trip: the last HISTORY_WINDOW draws (oldest first) and the active model versions.
+const DRAWS_SQL = `
+select ${activeVersionsSql(2)} as models,
+  (select coalesce(json_agg(json_build_array(d.draw_date::text, d.w, d.powerball)
+                            order by d.draw_date), '[]'::json)
+   from (select draw_date, array[white_1, white_2, white_3, white_4, white_5]::int[] as w,
+                powerball::int as powerball
+         from public.powerball_draws order by draw_date desc limit $1) d) as draws`;
+
+/** The last HISTORY_WINDOW draws, oldest first, and the models' active versions. */
+export async function recentDraws(): Promise<{ draws: Draw[]; versions: Map<string, string> }> {
+  const [row] = await withDb((sql) =>
+    sql.unsafe<{ models: Record<string, string>; draws: [string, number[], number][] }[]>(
+      DRAWS_SQL,
+      [HISTORY_WINDOW, [WHITE_MODEL, RED_MODEL]],
+      { prepare: true },
+    )
   );
-  return rows.reverse().map((r) => ({
-    draw_date: r.draw_date,
-    white: r.w.map(Number),
-    powerball: Number(r.powerball),
-  }));
+  return {
+    draws: row.draws.map(([draw_date, white, powerball]) => ({ draw_date, white, powerball })),
+    versions: new Map(Object.entries(row.models)),
+  };
 }
 
 /** P(drawn) per number (probabilities column 1) for the rows of one ball. */
@@ -94,10 +106,8 @@ function skill(loaded: LoadedModel): Record<string, unknown> {
 
 export const handler = serveJson(["POST"], async (req) => {
   const request = parseRequest(await readJsonObject(req));
-  const [models, draws] = await Promise.all([
-    activeModels([WHITE_MODEL, RED_MODEL]),
-    recentDraws(),
-  ]);
+  const { draws, versions } = await recentDraws();
+  const models = await activeModels([WHITE_MODEL, RED_MODEL], versions);
   if (draws.length < HISTORY_WINDOW) {
     throw new HttpError(
       503,
@@ -123,6 +133,7 @@ export const handler = serveJson(["POST"], async (req) => {
     seed: request.seed,
     count: request.count,
     model_versions: { [WHITE_MODEL]: white.entry.version, [RED_MODEL]: red.entry.version },
+    engine: enginesOf([white, red]),
     based_on: { draws: draws.length, last_draw_date: features.lastDrawDate },
     skill_vs_uniform: { white: skill(white), powerball: skill(red) },
     disclaimer: DISCLAIMER,

@@ -3,6 +3,7 @@
 //   deno test --config supabase/functions/deno.json --allow-all \
 //     --preload scripts/local/edge_runtime_shim.ts supabase/functions/powerball
 import assert from "node:assert/strict";
+import { builtinOrt } from "../_shared/ort.ts";
 import { DISCLAIMER, handler, MAX_COUNT, recentDraws, RED_MODEL, WHITE_MODEL } from "./handler.ts";
 import { activeModels, predictRows } from "../_shared/models.ts";
 import { nextDrawFeatures } from "../_shared/powerball/features.ts";
@@ -52,6 +53,7 @@ Deno.test({
       "based_on",
       "count",
       "disclaimer",
+      "engine",
       "model_versions",
       "seed",
       "skill_vs_uniform",
@@ -62,6 +64,7 @@ Deno.test({
     assert.equal(body.tickets.length, 3);
     body.tickets.forEach(assertValidTicket);
     assert.deepEqual(Object.keys(body.model_versions).sort(), [RED_MODEL, WHITE_MODEL].sort());
+    assert.equal(body.engine, builtinOrt() ? "builtin" : "web");
     const [last] = await withDb((sql) =>
       sql<{ n: number; last: string }[]>`
         select count(*)::int as n, max(draw_date)::text as last from public.powerball_draws`
@@ -119,7 +122,7 @@ Deno.test({
   async fn() {
     const { body } = await call({ seed: 2024, count: 5 });
     const models = await activeModels([WHITE_MODEL, RED_MODEL]);
-    const features = nextDrawFeatures(await recentDraws());
+    const features = nextDrawFeatures((await recentDraws()).draws);
     const white = await predictRows(models.get(WHITE_MODEL)!, features.white, 69);
     const red = await predictRows(models.get(RED_MODEL)!, features.red, 26);
     const col1 = (p: number[], n: number) => Array.from({ length: n }, (_, i) => p[i * 2 + 1]);

@@ -12,8 +12,8 @@ import {
   todayUtc,
 } from "../_shared/http.ts";
 import { withDb } from "../_shared/db.ts";
+import { enginesOf } from "../_shared/models.ts";
 import {
-  findGames,
   type Game,
   type GamePrediction,
   loadGameDays,
@@ -88,11 +88,13 @@ function matches(ref: GameRef, game: Game): boolean {
     : game.state === ref.state && game.game_number === ref.game_number;
 }
 
-/** The response object of one game: the prediction row's fields plus the analytics. */
+/** The response object of one game: the prediction row's fields plus the analytics, and the ONNX
+ * engine that ran the models ("builtin": the runtime's own; "web": onnxruntime-web). */
 export function presentPrediction(
   p: GamePrediction,
   date: string,
   modelVersion: string,
+  engine: string,
 ): Record<string, unknown> {
   return {
     game: {
@@ -106,6 +108,7 @@ export function presentPrediction(
     prediction_date: date,
     snapshot_date: p.snapshot_date,
     model_version: modelVersion,
+    engine,
     prediction: p.prediction,
     reason: p.reason,
     analytics: p.metrics,
@@ -117,14 +120,13 @@ export const handler = serveJson(["POST"], async (req) => {
   const request = parseRequest(await readJsonObject(req));
   const ids = request.refs.flatMap((r) => ("game_id" in r ? [r.game_id] : []));
   const keys = request.refs.flatMap((r) => ("game_id" in r ? [] : [r]));
-  const [models, days] = await Promise.all([
-    scratchoffModels(),
-    withDb(async (sql) => loadGameDays(sql, await findGames(sql, ids, keys), request.date)),
-  ]);
+  const { days, versions } = await withDb((sql) => loadGameDays(sql, { ids, keys }, request.date));
+  const models = await scratchoffModels(versions);
   const predictions = await predictGameDays(days, models);
+  const engine = enginesOf(models.models.values());
   const results = request.refs.map((ref) => {
     const found = predictions.find((p) => matches(ref, p.game));
-    return found ? presentPrediction(found, request.date, models.version) : null;
+    return found ? presentPrediction(found, request.date, models.version, engine) : null;
   });
   if (request.single) {
     if (results[0] === null) throw new HttpError(404, "not_found", "no such game");

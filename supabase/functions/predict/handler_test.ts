@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { handler, MAX_GAMES } from "./handler.ts";
 import { db } from "../_shared/db.ts";
 import { recommendation } from "../_shared/scratchoff/prediction.ts";
+import { builtinOrt } from "../_shared/ort.ts";
 
 // The pool of _shared/db.ts and the onnxruntime sessions live for the whole process (as in the
 // edge runtime), so the per-test resource and op sanitizers are off.
@@ -86,6 +87,8 @@ function checkResult(result: Json, game: Row, date: string): void {
   assert.equal(result.prediction_date, date);
   assert.equal(result.snapshot_date, game.snapshot_date <= date ? game.snapshot_date : null);
   assert.equal(typeof result.model_version, "string");
+  // the runtime's built-in engine when it has one (the stack's default, as hosted)
+  assert.equal(result.engine, builtinOrt() ? "builtin" : "web");
   const p = result.prediction;
   assert.ok(p !== null, `game ${game.id}: no prediction (${result.reason})`);
   assert.equal(result.reason, null);

@@ -1,12 +1,19 @@
 // The scratch-off prediction pipeline shared by `predict` and `daily-batch`: read games, the day's
-// prize tiers and the stored metrics of the days before from PostgreSQL; compute the day's metrics
+// prize tiers, the stored metrics of the days before and the active model versions from
+// PostgreSQL in one statement; compute the day's metrics
 // and features with the port of trainer/ (analytics.ts, features.ts); run the four models once
 // over all games; build each prediction row (prediction.ts).
 import { type GameMetrics, gameMetrics, METRIC_FIELDS, type Tier } from "./analytics.ts";
 import { dayNumber, FEATURE_NAMES, gameFeatures, WINDOW_DAYS } from "./features.ts";
 import { type PredictionRow, predictionRow } from "./prediction.ts";
 import type { Sql } from "../db.ts";
-import { activeModels, type LoadedModel, predictRows, sha256Hex } from "../models.ts";
+import {
+  activeModels,
+  activeVersionsSql,
+  type LoadedModel,
+  predictRows,
+  sha256Hex,
+} from "../models.ts";
 
 export const REGRESSORS = ["ev_change_14d_rf", "ev_change_14d_xgb"];
 export const CLASSIFIERS = ["top_prize_claim_14d_rf", "top_prize_claim_14d_xgb"];
@@ -41,88 +48,101 @@ export interface GamePrediction {
   reason: string | null; // why there is no prediction
 }
 
-const GAME_COLUMNS = `g.id, g.state, g.game_number, g.name, g.ticket_price::float8 as ticket_price,
-  g.overall_odds, g.total_tickets_printed::float8 as total_tickets_printed,
-  g.first_seen::text as first_seen, g.is_active`;
-
-/** Games by id or by (state, game_number); the keys not found are simply absent. */
-export async function findGames(
-  sql: Sql,
-  ids: number[],
-  keys: { state: string; game_number: string }[],
-): Promise<Game[]> {
-  return await sql.unsafe<Game[]>(
-    `select ${GAME_COLUMNS} from public.games g
-     where g.id = any($1::bigint[])
-        or (g.state, g.game_number) in (select * from unnest($2::text[], $3::text[]))
-     order by g.id`,
-    [ids, keys.map((k) => k.state), keys.map((k) => k.game_number)],
-  );
-}
-
-export async function activeGames(sql: Sql): Promise<Game[]> {
-  return await sql.unsafe<Game[]>(
-    `select ${GAME_COLUMNS} from public.games g where g.is_active order by g.id`,
-  );
-}
-
 // What gameFeatures reads of the days before t (besides `reason`): only these are fetched, which
 // keeps the batch's read small; the other metrics of a past day stay null.
 const LAGGED_FIELDS = ["ev_per_dollar", "pct_sold", "top_prizes_left", "top_prize_ratio"];
 
-/** Each game's snapshot as of `day` (ingest and daily-batch write a historical_snapshots row for
- * every day with prize tiers), its tiers, and the stored metrics of the window before. */
-export async function loadGameDays(sql: Sql, games: Game[], day: string): Promise<GameDay[]> {
-  const ids = games.map((g) => g.id);
-  const latest = await sql.unsafe<{ game_id: number; snapshot_date: string }[]>(
-    `select game_id, max(snapshot_date)::text as snapshot_date from public.historical_snapshots
-     where game_id = any($1::bigint[]) and snapshot_date <= $2::date group by game_id`,
-    [ids, day],
-  );
-  const snapshotOf = new Map(latest.map((r) => [r.game_id, r.snapshot_date]));
-  const withDay = ids.filter((id) => snapshotOf.has(id));
-  const days = withDay.map((id) => snapshotOf.get(id)!);
-  const [tiers, history] = await Promise.all([
-    sql.unsafe<{ game_id: number; prize: number; printed: number; remaining: number }[]>(
-      `select t.game_id, t.prize_amount::float8 as prize, t.prizes_printed as printed,
-         t.prizes_remaining as remaining
-       from unnest($1::bigint[], $2::date[]) as d(game_id, day)
-       join public.prize_tiers t on t.game_id = d.game_id and t.snapshot_date = d.day`,
-      [withDay, days],
-    ),
-    sql.unsafe<({ game_id: number; snapshot_date: string } & Record<string, unknown>)[]>(
-      `select h.game_id, h.snapshot_date::text as snapshot_date, h.reason,
-         ${LAGGED_FIELDS.map((f) => `h.${f}`).join(", ")}
-       from unnest($1::bigint[], $2::date[]) as d(game_id, day)
-       join public.historical_snapshots h on h.game_id = d.game_id
-         and h.snapshot_date >= d.day - $3::int and h.snapshot_date < d.day`,
-      [withDay, days, WINDOW_DAYS],
-    ),
-  ]);
-  const tiersOf = new Map<number, Tier[]>();
-  for (const t of tiers) {
-    const list = tiersOf.get(t.game_id) ?? [];
-    list.push({ prize: t.prize, printed: t.printed, remaining: t.remaining });
-    tiersOf.set(t.game_id, list);
-  }
-  const historyOf = new Map<number, Map<number, GameMetrics>>();
-  for (const row of history) {
-    const map = historyOf.get(row.game_id) ?? new Map<number, GameMetrics>();
-    map.set(dayNumber(row.snapshot_date), metricsFromRow(row));
-    historyOf.set(row.game_id, map);
-  }
-  return games.map((game) => ({
-    game,
-    snapshot_date: snapshotOf.get(game.id) ?? null,
-    tiers: tiersOf.get(game.id) ?? [],
-    history: historyOf.get(game.id) ?? new Map(),
-  }));
+/** Which games: every active one (the batch), or by id and by (state, game_number). */
+export type GameSelection =
+  | { active: true }
+  | { ids: number[]; keys: { state: string; game_number: string }[] };
+
+// One prepared statement, one round trip: the active model versions, and per selected game its
+// row, its latest snapshot on or before the day (ingest and daily-batch write a
+// historical_snapshots row for every day with prize tiers), that day's tiers and the stored
+// metrics of the WINDOW_DAYS days before. The versions come on the first row (or alone when no
+// game matches), so a publish is seen by the next request.
+const GAME_DAYS_SQL = `
+select case when g.n is null or g.n = 1 then m.models end as models, g.*
+from (select ${activeVersionsSql(7)} as models) m
+left join lateral (
+  select row_number() over (order by g.id) as n,
+    g.id, g.state, g.game_number, g.name, g.ticket_price::float8 as ticket_price, g.overall_odds,
+    g.total_tickets_printed::float8 as total_tickets_printed, g.first_seen::text as first_seen,
+    g.is_active, s.day::text as snapshot_date,
+    (select json_agg(json_build_array(t.prize_amount::float8, t.prizes_printed,
+                                      t.prizes_remaining))
+     from public.prize_tiers t where t.game_id = g.id and t.snapshot_date = s.day) as tiers,
+    (select json_agg(json_build_array(h.snapshot_date::text, h.reason,
+                                      ${LAGGED_FIELDS.map((f) => `h.${f}`).join(", ")}))
+     from public.historical_snapshots h where h.game_id = g.id
+       and h.snapshot_date >= s.day - $6::int and h.snapshot_date < s.day) as history
+  from public.games g
+  cross join lateral (select max(h.snapshot_date) as day from public.historical_snapshots h
+                      where h.game_id = g.id and h.snapshot_date <= $5::date) s
+  where ($1::boolean and g.is_active) or g.id = any($2::bigint[])
+     or (g.state, g.game_number) in (select * from unnest($3::text[], $4::text[]))
+) g on true
+order by g.id`;
+
+type Json = number | string | boolean | null;
+
+interface GameDayRow extends Game {
+  models: Record<string, string> | null;
+  n: number | null;
+  snapshot_date: string | null;
+  tiers: [number, number, number][] | null;
+  history: [string, string | null, ...Json[]][] | null;
 }
 
-function metricsFromRow(row: Record<string, unknown>): GameMetrics {
-  const metrics: Record<string, unknown> = { reason: row.reason ?? null };
-  for (const field of METRIC_FIELDS) metrics[field] = row[field] ?? null;
-  return metrics as unknown as GameMetrics;
+// float8 NaN and infinities arrive in JSON as strings.
+const num = (v: Json): number | null => (v === null ? null : Number(v));
+
+function historyOf(rows: GameDayRow["history"]): Map<number, GameMetrics> {
+  const map = new Map<number, GameMetrics>();
+  for (const [date, reason, ...values] of rows ?? []) {
+    const metrics: Record<string, unknown> = { reason };
+    for (const field of METRIC_FIELDS) metrics[field] = null;
+    LAGGED_FIELDS.forEach((f, i) => (metrics[f] = num(values[i])));
+    map.set(dayNumber(date), metrics as unknown as GameMetrics);
+  }
+  return map;
+}
+
+/** The selected games as of `day`, and the active versions of the scratch-off models. */
+export async function loadGameDays(
+  sql: Sql,
+  selection: GameSelection,
+  day: string,
+): Promise<{ days: GameDay[]; versions: Map<string, string> }> {
+  const { ids, keys } = "active" in selection ? { ids: [], keys: [] } : selection;
+  const rows = await sql.unsafe<GameDayRow[]>(GAME_DAYS_SQL, [
+    "active" in selection,
+    ids,
+    keys.map((k) => k.state),
+    keys.map((k) => k.game_number),
+    day,
+    WINDOW_DAYS,
+    MODEL_NAMES,
+  ], { prepare: true });
+  const versions = new Map(Object.entries(rows[0]?.models ?? {}));
+  const days = rows.filter((r) => r.n !== null).map((r) => ({
+    game: {
+      id: r.id,
+      state: r.state,
+      game_number: r.game_number,
+      name: r.name,
+      ticket_price: r.ticket_price,
+      overall_odds: r.overall_odds,
+      total_tickets_printed: r.total_tickets_printed,
+      first_seen: r.first_seen,
+      is_active: r.is_active,
+    },
+    snapshot_date: r.snapshot_date,
+    tiers: (r.tiers ?? []).map(([prize, printed, remaining]) => ({ prize, printed, remaining })),
+    history: historyOf(r.history),
+  }));
+  return { days, versions };
 }
 
 export interface ModelSet {
@@ -131,8 +151,9 @@ export interface ModelSet {
   versions: Record<string, string>;
 }
 
-export async function scratchoffModels(): Promise<ModelSet> {
-  const models = await activeModels(MODEL_NAMES);
+/** The scratch-off models at `versions` (the registry's active ones, read with the games). */
+export async function scratchoffModels(active: Map<string, string>): Promise<ModelSet> {
+  const models = await activeModels(MODEL_NAMES, active);
   const versions = Object.fromEntries(MODEL_NAMES.map((n) => [n, models.get(n)!.entry.version]));
   const joined = MODEL_NAMES.map((n) => `${n}@${versions[n]}`).join(";");
   const end = String(models.get(REGRESSORS[0])!.entry.version).slice(0, 10);
