@@ -228,9 +228,7 @@ async function main(): Promise<void> {
     try {
       let pending = models.get(r.model);
       if (!pending) {
-        pending = Deno.readFile(r.model).then((bytes) =>
-          loadModel(bytes, r.model)
-        );
+        pending = Deno.readFile(r.model).then((bytes) => loadModel(bytes, r.model));
         models.set(r.model, pending);
       }
       const model = await pending;

@@ -70,15 +70,18 @@ def publish(
     results = []
     with connect(db_url) as conn, conn.transaction():
         for entry, data in checked:
-            stored = conn.execute(
+            # The golden vectors travel with the model: the functions check every engine on them.
+            golden = json.loads((models_dir / entry["golden"]).read_text())
+            stored = {**entry, "golden_vectors": golden}
+            inserted = conn.execute(
                 "insert into public.model_registry (name, version, sha256, onnx, manifest)"
                 " values (%s, %s, %s, %s, %s) on conflict (name, version) do nothing returning id",
-                (entry["name"], entry["version"], entry["sha256"], data, json.dumps(entry)),
+                (entry["name"], entry["version"], entry["sha256"], data, json.dumps(stored)),
             ).fetchone()
             _activate(conn, entry["name"], entry["version"])
-            results.append(Published(entry["name"], entry["version"], stored is not None))
+            results.append(Published(entry["name"], entry["version"], inserted is not None))
             progress(
-                f"  {entry['name']} {entry['version']}: {'stored' if stored else 'known'}, active"
+                f"  {entry['name']} {entry['version']}: {'stored' if inserted else 'known'}, active"
             )
     return results
 

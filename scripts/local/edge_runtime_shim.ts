@@ -24,7 +24,10 @@
  *   with the API surface of supabase/edge-runtime's ext/ai/js/onnxruntime/onnx.js (a LOCAL
  *   STAND-IN backed by onnxruntime-node, the same native onnxruntime), unless the stack option
  *   EDGE_RUNTIME_ORT=web asks for a runtime without it. Loading it needs --allow-ffi (native
- *   addon); without that permission the global is left out and a warning is printed.
+ *   addon); without that permission the global is left out and a warning is printed;
+ * - with EDGE_RUNTIME_MEMORY_REPORT=1 (the gateway sets it for its function processes), answers
+ *   SIGUSR2 with one stderr line, MEMORY_LINE_PREFIX + JSON of Deno.memoryUsage() and the pid:
+ *   the V8 heap and external memory an isolate's limit is measured on, for scripts/bench.
  */
 
 /** Marker set on globalThis once the shim is active. */
@@ -103,7 +106,8 @@ export function declaresSharedMemory(source: WasmBytes): boolean {
     return false;
   }
   if (
-    bytes.length < 8 || bytes[0] !== 0x00 || bytes[1] !== 0x61 || bytes[2] !== 0x73 ||
+    bytes.length < 8 || bytes[0] !== 0x00 || bytes[1] !== 0x61 ||
+    bytes[2] !== 0x73 ||
     bytes[3] !== 0x6d
   ) {
     return false;
@@ -164,7 +168,11 @@ function install(): ShimInfo {
   const existing = g[SHIM_MARKER];
   if (existing) return existing;
 
-  const info: ShimInfo = { installedAt: Date.now(), refusals: 0, lastRefusal: null };
+  const info: ShimInfo = {
+    installedAt: Date.now(),
+    refusals: 0,
+    lastRefusal: null,
+  };
   const refuse = (what: string, Err: new (message: string) => Error): never => {
     const message = `${SHIM_ERROR_PREFIX} (${what})`;
     info.refusals += 1;
@@ -182,12 +190,16 @@ function install(): ShimInfo {
   const origInstantiate = wasm.instantiate.bind(wasm) as (
     source: WasmBytes | WebAssembly.Module,
     imports?: WebAssembly.Imports,
-  ) => Promise<WebAssembly.WebAssemblyInstantiatedSource | WebAssembly.Instance>;
+  ) => Promise<
+    WebAssembly.WebAssemblyInstantiatedSource | WebAssembly.Instance
+  >;
   const origValidate = wasm.validate.bind(wasm);
 
   const checkBinary = (source: unknown, what: string): void => {
     if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) {
-      if (declaresSharedMemory(source as WasmBytes)) refuse(what, wasm.CompileError);
+      if (declaresSharedMemory(source as WasmBytes)) {
+        refuse(what, wasm.CompileError);
+      }
     }
   };
 
@@ -195,7 +207,9 @@ function install(): ShimInfo {
   const Memory = new Proxy(OrigMemory, {
     construct(target, args, newTarget) {
       const descriptor = args[0] as WebAssembly.MemoryDescriptor | undefined;
-      if (descriptor && descriptor.shared) refuse("WebAssembly.Memory({shared: true})", TypeError);
+      if (descriptor && descriptor.shared) {
+        refuse("WebAssembly.Memory({shared: true})", TypeError);
+      }
       return Reflect.construct(target, args, newTarget);
     },
   });
@@ -220,13 +234,18 @@ function install(): ShimInfo {
   const instantiate = (
     source: WasmBytes | WebAssembly.Module,
     imports?: WebAssembly.Imports,
-  ): Promise<WebAssembly.WebAssemblyInstantiatedSource | WebAssembly.Instance> => {
+  ): Promise<
+    WebAssembly.WebAssemblyInstantiatedSource | WebAssembly.Instance
+  > => {
     try {
       checkBinary(source, "WebAssembly.instantiate");
     } catch (e) {
       return Promise.reject(e);
     }
-    return origInstantiate(source as BufferSource | WebAssembly.Module, imports);
+    return origInstantiate(
+      source as BufferSource | WebAssembly.Module,
+      imports,
+    );
   };
 
   const validate = (bytes: WasmBytes): boolean =>
@@ -244,11 +263,18 @@ function install(): ShimInfo {
     imports?: WebAssembly.Imports,
   ): Promise<WebAssembly.WebAssemblyInstantiatedSource> => {
     const bytes = await (await source).arrayBuffer();
-    return (await instantiate(bytes, imports)) as WebAssembly.WebAssemblyInstantiatedSource;
+    return (await instantiate(
+      bytes,
+      imports,
+    )) as WebAssembly.WebAssemblyInstantiatedSource;
   };
 
   const define = (name: string, value: unknown): void => {
-    Object.defineProperty(wasm, name, { value, writable: true, configurable: true });
+    Object.defineProperty(wasm, name, {
+      value,
+      writable: true,
+      configurable: true,
+    });
   };
   define("Memory", Memory);
   define("Module", Module);
@@ -258,7 +284,11 @@ function install(): ShimInfo {
   define("compileStreaming", compileStreaming);
   define("instantiateStreaming", instantiateStreaming);
 
-  Object.defineProperty(g, SHIM_MARKER, { value: info, enumerable: false, configurable: false });
+  Object.defineProperty(g, SHIM_MARKER, {
+    value: info,
+    enumerable: false,
+    configurable: false,
+  });
   return info;
 }
 
@@ -277,29 +307,23 @@ export function isShimActive(): boolean {
 export const ENGINE_ENV = "EDGE_RUNTIME_ORT";
 
 type TensorData = ArrayLike<number | bigint | string> | ArrayBufferLike;
+type TypedArrayCtor = new (
+  data: ArrayLike<number | bigint> | ArrayBufferLike,
+) => ArrayLike<unknown>;
 
-// The element types of onnx.js's DataTypeMap.
-const DATA_TYPES: Record<string, { from(d: TensorData): ArrayLike<unknown> }> = {
-  float32: {
-    from: (d) => d instanceof Float32Array ? d : new Float32Array(d as ArrayLike<number>),
-  },
-  float64: {
-    from: (d) => d instanceof Float64Array ? d : new Float64Array(d as ArrayLike<number>),
-  },
-  string: { from: (d) => Array.from(d as ArrayLike<string>) },
-  int8: { from: (d) => d instanceof Int8Array ? d : new Int8Array(d as ArrayLike<number>) },
-  uint8: { from: (d) => d instanceof Uint8Array ? d : new Uint8Array(d as ArrayLike<number>) },
-  int16: { from: (d) => d instanceof Int16Array ? d : new Int16Array(d as ArrayLike<number>) },
-  uint16: { from: (d) => d instanceof Uint16Array ? d : new Uint16Array(d as ArrayLike<number>) },
-  int32: { from: (d) => d instanceof Int32Array ? d : new Int32Array(d as ArrayLike<number>) },
-  uint32: { from: (d) => d instanceof Uint32Array ? d : new Uint32Array(d as ArrayLike<number>) },
-  int64: {
-    from: (d) => d instanceof BigInt64Array ? d : new BigInt64Array(d as ArrayLike<bigint>),
-  },
-  uint64: {
-    from: (d) => d instanceof BigUint64Array ? d : new BigUint64Array(d as ArrayLike<bigint>),
-  },
-  bool: { from: (d) => d instanceof Uint8Array ? d : new Uint8Array(d as ArrayLike<number>) },
+// onnx.js's DataTypeMap ("string" is Array.from).
+const DATA_TYPES: Record<string, TypedArrayCtor> = {
+  float32: Float32Array,
+  float64: Float64Array,
+  int8: Int8Array,
+  uint8: Uint8Array,
+  int16: Int16Array,
+  uint16: Uint16Array,
+  int32: Int32Array,
+  uint32: Uint32Array,
+  int64: BigInt64Array as unknown as TypedArrayCtor,
+  uint64: BigUint64Array as unknown as TypedArrayCtor,
+  bool: Uint8Array,
 };
 
 /** onnx.js's Tensor: `data` holds {ty, c}; tensors handed back are proxied so `.data` is `c`. */
@@ -310,31 +334,21 @@ class Tensor {
   size = 0;
 
   constructor(type: string, data: TensorData, dims: number[]) {
-    const dataType = DATA_TYPES[type];
-    if (!dataType) throw new Error(`Unsupported type: ${type}`);
-    const c = dataType.from(data instanceof ArrayBuffer ? typedView(type, data) : data);
+    let c: ArrayLike<unknown>;
+    if (type === "string") {
+      c = Array.from(data as ArrayLike<string>);
+    } else {
+      const DataType = DATA_TYPES[type];
+      if (!DataType) throw new Error(`Unsupported type: ${type}`);
+      c = data instanceof DataType
+        ? data as ArrayLike<unknown>
+        : new DataType(data as ArrayLike<number> | ArrayBufferLike);
+    }
     this.type = type;
     this.data = { ty: type, c };
     this.dims = dims;
     this.size = c.length;
   }
-}
-
-function typedView(type: string, buffer: ArrayBuffer): TensorData {
-  const views: Record<string, new (b: ArrayBuffer) => ArrayLike<number | bigint>> = {
-    float32: Float32Array,
-    float64: Float64Array,
-    int8: Int8Array,
-    uint8: Uint8Array,
-    int16: Int16Array,
-    uint16: Uint16Array,
-    int32: Int32Array,
-    uint32: Uint32Array,
-    int64: BigInt64Array,
-    uint64: BigUint64Array,
-    bool: Uint8Array,
-  };
-  return new views[type](buffer);
 }
 
 function proxied(tensor: Tensor): Tensor {
@@ -358,7 +372,9 @@ function builtinEngine(node: NodeOrt) {
       private readonly session: import("onnxruntime-node").InferenceSession,
     ) {}
 
-    static async fromBuffer(modelBuffer: Uint8Array): Promise<InferenceSession> {
+    static async fromBuffer(
+      modelBuffer: Uint8Array,
+    ): Promise<InferenceSession> {
       // One thread, as onnxruntime in the parity suite; the hosted engine runs its own settings.
       const session = await node.InferenceSession.create(modelBuffer, {
         intraOpNumThreads: 1,
@@ -389,8 +405,13 @@ function builtinEngine(node: NodeOrt) {
       const outputs: Record<string, Tensor> = {};
       for (const [key, r] of Object.entries(results)) {
         const data = r.data as ArrayBufferView;
-        const buffer = data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength);
-        outputs[key] = proxied(new Tensor(r.type, buffer as ArrayBuffer, [...r.dims].map(Number)));
+        const buffer = data.buffer.slice(
+          data.byteOffset,
+          data.byteOffset + data.byteLength,
+        );
+        outputs[key] = proxied(
+          new Tensor(r.type, buffer as ArrayBuffer, [...r.dims].map(Number)),
+        );
       }
       return outputs;
     }
@@ -420,10 +441,34 @@ async function installEngine(): Promise<void> {
     const mod = await import("onnxruntime-node");
     node = (mod.default ?? mod) as unknown as NodeOrt;
   } catch (e) {
-    console.error(`edge runtime shim: no built-in ONNX engine (${(e as Error).message})`);
+    console.error(
+      `edge runtime shim: no built-in ONNX engine (${(e as Error).message})`,
+    );
     return;
   }
   g[BUILTIN_KEY] = builtinEngine(node);
 }
 
 await installEngine();
+
+// ---- memory as the host counts it --------------------------------------------------------------
+
+export const MEMORY_REPORT_ENV = "EDGE_RUNTIME_MEMORY_REPORT";
+export const MEMORY_LINE_PREFIX = "edge-runtime memory ";
+
+function installMemoryReport(): void {
+  try {
+    if (Deno.env.get(MEMORY_REPORT_ENV) !== "1") return;
+  } catch {
+    return; // no --allow-env
+  }
+  // A signal listener does not keep the process alive.
+  Deno.addSignalListener("SIGUSR2", () => {
+    console.error(
+      MEMORY_LINE_PREFIX +
+        JSON.stringify({ pid: Deno.pid, ...Deno.memoryUsage() }),
+    );
+  });
+}
+
+installMemoryReport();

@@ -32,9 +32,18 @@ function jsonError(status: number, code: string, message: string): Response {
 
 /** verify_jwt per function from supabase/config.toml (default true, as in Supabase). */
 function readVerifyJwt(): Map<string, boolean> {
-  const config = parseToml(Deno.readTextFileSync(`${ROOT}supabase/config.toml`));
-  const functions = (config.functions ?? {}) as Record<string, { verify_jwt?: boolean }>;
-  return new Map(Object.entries(functions).map(([name, f]) => [name, f.verify_jwt !== false]));
+  const config = parseToml(
+    Deno.readTextFileSync(`${ROOT}supabase/config.toml`),
+  );
+  const functions = (config.functions ?? {}) as Record<
+    string,
+    { verify_jwt?: boolean }
+  >;
+  return new Map(
+    Object.entries(functions).map((
+      [name, f],
+    ) => [name, f.verify_jwt !== false]),
+  );
 }
 
 function base64UrlDecode(text: string): Uint8Array<ArrayBuffer> {
@@ -50,7 +59,9 @@ export async function jwtProblem(token: string): Promise<string | null> {
   const parts = token.split(".");
   if (parts.length !== 3) return "Invalid JWT: malformed";
   try {
-    const header = JSON.parse(new TextDecoder().decode(base64UrlDecode(parts[0])));
+    const header = JSON.parse(
+      new TextDecoder().decode(base64UrlDecode(parts[0])),
+    );
     if (header.alg !== "HS256") return "Invalid JWT: unsupported algorithm";
     hmacKey ??= crypto.subtle.importKey(
       "raw",
@@ -66,7 +77,9 @@ export async function jwtProblem(token: string): Promise<string | null> {
       new TextEncoder().encode(`${parts[0]}.${parts[1]}`),
     );
     if (!ok) return "Invalid JWT: bad signature";
-    const claims = JSON.parse(new TextDecoder().decode(base64UrlDecode(parts[1])));
+    const claims = JSON.parse(
+      new TextDecoder().decode(base64UrlDecode(parts[1])),
+    );
     if (typeof claims.exp === "number" && claims.exp * 1000 <= Date.now()) {
       return "Invalid JWT: expired";
     }
@@ -117,7 +130,8 @@ async function waitForPort(worker: Worker, name: string): Promise<void> {
   while (Date.now() < deadline) {
     if (worker.exited) throw new Error(`function ${name} exited while booting`);
     try {
-      (await Deno.connect({ hostname: "127.0.0.1", port: worker.port })).close();
+      (await Deno.connect({ hostname: "127.0.0.1", port: worker.port }))
+        .close();
       return;
     } catch {
       await new Promise((r) => setTimeout(r, 20));
@@ -142,7 +156,11 @@ async function startWorker(name: string): Promise<Worker> {
       SHIM,
       `${FUNCTIONS_DIR}/${name}/index.ts`,
     ],
-    env: { DENO_SERVE_ADDRESS: `tcp:127.0.0.1:${port}`, NO_COLOR: "1" },
+    env: {
+      DENO_SERVE_ADDRESS: `tcp:127.0.0.1:${port}`,
+      NO_COLOR: "1",
+      EDGE_RUNTIME_MEMORY_REPORT: "1", // SIGUSR2 -> Deno.memoryUsage() on stderr (the shim)
+    },
     stdin: "null",
     stdout: "inherit",
     stderr: "inherit",
@@ -177,7 +195,10 @@ function functionExists(name: string): boolean {
   }
 }
 
-export async function handle(req: Request, verifyJwt: Map<string, boolean>): Promise<Response> {
+export async function handle(
+  req: Request,
+  verifyJwt: Map<string, boolean>,
+): Promise<Response> {
   const url = new URL(req.url);
   const match = url.pathname.match(/^\/functions\/v1\/([^/]+)(\/.*)?$/);
   if (!match) return jsonError(404, "not_found", "no route for this path");
@@ -187,7 +208,9 @@ export async function handle(req: Request, verifyJwt: Map<string, boolean>): Pro
   }
   if (req.method !== "OPTIONS" && verifyJwt.get(name) !== false) {
     const auth = req.headers.get("authorization") ?? "";
-    if (!auth) return jsonError(401, "unauthorized", "Missing authorization header");
+    if (!auth) {
+      return jsonError(401, "unauthorized", "Missing authorization header");
+    }
     const token = auth.match(/^Bearer\s+(.+)$/i)?.[1];
     const problem = token ? await jwtProblem(token) : "Invalid JWT: not a Bearer token";
     if (problem) return jsonError(401, "unauthorized", problem);
@@ -206,12 +229,25 @@ export async function handle(req: Request, verifyJwt: Map<string, boolean>): Pro
     // The body is read whole before forwarding: streaming it costs ~40 ms a request here.
     const body = req.method === "GET" || req.method === "HEAD" ? undefined : await readBody(req);
     if (body === null) {
-      return jsonError(413, "payload_too_large", `the body is over ${MAX_BODY_BYTES} bytes`);
+      return jsonError(
+        413,
+        "payload_too_large",
+        `the body is over ${MAX_BODY_BYTES} bytes`,
+      );
     }
-    return await fetch(target, { method: req.method, headers, body, redirect: "manual" });
+    return await fetch(target, {
+      method: req.method,
+      headers,
+      body,
+      redirect: "manual",
+    });
   } catch (err) {
     console.error(`function ${name} failed: ${(err as Error).message}`);
-    return jsonError(502, "function_error", `function '${name}' did not answer`);
+    return jsonError(
+      502,
+      "function_error",
+      `function '${name}' did not answer`,
+    );
   }
 }
 

@@ -1,0 +1,34 @@
+"""scripts/bench: DESIGN.md's bars for the edge functions, measured on a running local stack.
+
+    scripts/bench [--requests 5000] [--json PATH] [--skip cold,scale] [--with-export] ...
+
+One module per section (each can be skipped with --skip):
+  predict  (predict.py) `predict`, warm, one game per request over HTTP on loopback through the
+           gateway (JWT check, proxy, function, one PostgreSQL statement), rotating over the active
+           games: p50/p99 and requests/s at 1 and 16 concurrent clients (httpx, keep-alive, one
+           Client per thread), error count; the same straight to the function process; memory:
+           RSS of the gateway and each function process (/proc) and each function's V8 heap +
+           external (Deno.memoryUsage(), what an isolate's limit is measured on), sampled during
+           the run.
+  peer     (peer.py, peer_server.py) the same `predict` work served by a Python peer (Starlette +
+           uvicorn, psycopg pool, onnxruntime), at the same concurrency levels, in the same run.
+  cold     (cold.py) new process to first answer: the gateway's predict process killed (by pid,
+           this stack's only), then the next request timed; and the function spawned directly
+           with `deno run` as the gateway does, timed to its first 200, with each ONNX engine.
+  batch    (batch.py) `daily-batch` through the gateway with the service key for a fixed
+           run_date (default: the latest snapshot day), run twice.
+  scale    (scale.py) `daily-batch` for the Texas games replicated over enough states for 5,000
+           active games, in a scratch database (created and dropped here), served by a
+           daily-batch process spawned for it; run twice.
+  onnx     (model_files.py) each .onnx size from onnx_models/manifest.json.
+  native   (native.py) the same single-game prediction in Python in process (metrics, features,
+           the four models, the prediction row): onnxruntime and the refitted native models.
+  export   (export.py; only with --with-export) `python -m trainer export --force --out <tmp>`.
+common.py holds the bars, statistics and table; stack.py the stack and its processes; load.py the
+HTTP load loop; __main__.py the options and the report.
+
+It needs the stack up with data and models (scripts/stack up; python -m trainer ingest; python -m
+trainer publish), and stops everything it starts (its own processes, the scratch database). No
+test asserts a time: this prints numbers against the targets; the exit code is non-zero only when a
+measurement could not be made.
+"""
