@@ -4,7 +4,7 @@ conventional Python way, so that the two are measured side by side on one machin
 An ASGI app (Starlette, served by uvicorn with uvloop and httptools, one process like one function
 isolate) with a psycopg pool of the functions' size (4): per request one statement reads the games,
 their latest snapshot on or before the date, its tiers, the stored metrics of the window before and
-the active model versions (as `_shared/scratchoff.ts` does); the trainer's Python reference
+the active model versions (as `_shared/scratchoff/serve.ts` does); the trainer's Python reference
 computes metrics, features and the prediction row; onnxruntime (one thread) runs the registry's
 active models once over all rows. The answer has the function's shape ({result} or {results}).
 No JWT check and no gateway: compare it with the function called straight, and through the gateway.
@@ -72,7 +72,7 @@ sessions: dict[tuple[str, str], ort.InferenceSession] = {}
 
 
 def model_version(versions: dict[str, str]) -> str:
-    """The predictions row's model_version, as _shared/scratchoff.ts names the four versions."""
+    """The predictions row's model_version, named as _shared/scratchoff/serve.ts does."""
     joined = ";".join(f"{n}@{versions.get(n)}" for n in MODELS)
     digest = hashlib.sha256(joined.encode()).hexdigest()[:8]
     return f"{str(versions.get(REGRESSORS[0]))[:10]}-{digest}"
