@@ -55,6 +55,11 @@ class StackFiles:
     def gateway_pid(self) -> int:
         return int((self.state / "gateway.pid").read_text().strip())
 
+    def ort_engine(self) -> str:
+        """The ONNX engine the functions' runtime offers (EDGE_RUNTIME_ORT when it came up)."""
+        path = self.state / "ort_engine"
+        return path.read_text().strip() if path.exists() else "builtin"
+
 
 def files_of(stack) -> StackFiles:
     return StackFiles(urlparse(stack.url).port or 80, urlparse(stack.db_url).port or 5432)

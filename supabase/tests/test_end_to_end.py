@@ -1,4 +1,4 @@
-"""End to end: for the same snapshot, `predict` over HTTP (TypeScript port + onnxruntime-web in the
+"""End to end: for the same snapshot, `predict` over HTTP (TypeScript port + the ONNX engine of the
 edge function) and the Python pipeline (trainer.analytics, trainer.features, onnxruntime on the
 committed onnx_models files, trainer.prediction) give the same prediction: same recommendation,
 ai_score within 0.01, expected_value and win_probability within 1e-9 relative. Every game in the

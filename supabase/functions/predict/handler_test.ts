@@ -192,6 +192,41 @@ test(`${MAX_GAMES} games are answered, ${MAX_GAMES + 1} are 413`, async () => {
   );
 });
 
+test("a publish is seen by the next request: versions are read with the games", async () => {
+  const { latest, games } = await data();
+  const body = { game_id: games[0].id, date: latest };
+  const before = (await (await post(body)).json()).result;
+  const sql = db();
+  const name = "ev_change_14d_rf";
+  const [{ version }] = await sql<{ version: string }[]>`
+    select version from public.model_registry where name = ${name} and is_active`;
+  const copy = `${version}-republished`;
+  try {
+    // the same bytes under a new version, made active the way publish does
+    await sql.begin(async (tx) => {
+      await tx`
+        insert into public.model_registry (name, version, sha256, onnx, manifest)
+        select name, ${copy}, sha256, onnx, manifest from public.model_registry
+        where name = ${name} and version = ${version}`;
+      await tx`update public.model_registry set is_active = false where name = ${name}`;
+      await tx`update public.model_registry set is_active = true
+        where name = ${name} and version = ${copy}`;
+    });
+    const after = (await (await post(body)).json()).result;
+    assert.notEqual(after.model_version, before.model_version, "the new version is served");
+    assert.deepEqual(after.prediction, before.prediction, "same bytes, same answer");
+  } finally {
+    await sql.begin(async (tx) => {
+      await tx`update public.model_registry set is_active = false where name = ${name}`;
+      await tx`update public.model_registry set is_active = true
+        where name = ${name} and version = ${version}`;
+      await tx`delete from public.model_registry where name = ${name} and version = ${copy}`;
+    });
+  }
+  const restored = (await (await post(body)).json()).result;
+  assert.equal(restored.model_version, before.model_version);
+});
+
 test("an unknown game is 404", async () => {
   await expectError(await post({ game_id: 2 ** 40 }), 404, "not_found");
   await expectError(await post({ state: "ZZ", game_number: "0000" }), 404, "not_found");
