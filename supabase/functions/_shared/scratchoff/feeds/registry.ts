@@ -1,0 +1,61 @@
+/**
+ * State feed adapters: each state's official scratch-off feed -> canonical rows. Port of
+ * trainer/scratchoff/feeds/__init__.py (parity_tests/test_feed_parity.py holds them together).
+ *
+ *   import { parseFeed } from "../_shared/scratchoff/feeds/registry.ts";
+ *   const feed = parseFeed("TX", [{ name: "scratchoff.csv", data: bytes }]);
+ *   feed.asOf; feed.rows; // "2026-03-29", CanonicalRow[] (common.ts: the row's fields)
+ *
+ * `parseFeed(state, documents, asOf?)` looks the adapter up by state code; a state without one,
+ * or a payload of another layout, throws FeedError ("unknown feed layout ... known: TX, NY").
+ * Every refusal is a FeedError naming the document, the row and the column (`document`, `row`,
+ * `column`, `detail`; `message` says it all). New York's documents carry no date, so its asOf is
+ * required; Texas's title row carries its own. `detectState(documents)` tells which layout a
+ * payload is. Adding a state: one module with STATE, looksLike and parse, its Python twin, an
+ * entry in ADAPTERS in both, and its fixture.
+ */
+import { type FeedDocument, FeedError, type ParsedFeed } from "./common.ts";
+import * as ny from "./ny.ts";
+import * as tx from "./tx.ts";
+
+export type { CanonicalRow, FeedDocument, ParsedFeed } from "./common.ts";
+export { FeedError } from "./common.ts";
+
+interface Adapter {
+  STATE: string;
+  looksLike(documents: FeedDocument[]): boolean;
+  parse(documents: FeedDocument[], asOf?: string | null): ParsedFeed;
+}
+
+export const ADAPTERS: Readonly<Record<string, Adapter>> = { TX: tx, NY: ny };
+const KNOWN = Object.keys(ADAPTERS).join(", ");
+
+function names(documents: FeedDocument[]): string {
+  return documents.map((d) => d.name).join(", ") || "(no document)";
+}
+
+/** The state whose layout the payload is, or FeedError. */
+export function detectState(documents: FeedDocument[]): string {
+  for (const [state, adapter] of Object.entries(ADAPTERS)) {
+    if (adapter.looksLike(documents)) return state;
+  }
+  throw new FeedError(names(documents), null, null, `unknown feed layout: known: ${KNOWN}`);
+}
+
+/** The canonical rows of one state's payload (one fetch of its feed's documents). */
+export function parseFeed(
+  state: string,
+  documents: FeedDocument[],
+  asOf?: string | null,
+): ParsedFeed {
+  const adapter = ADAPTERS[state.trim().toUpperCase()];
+  if (adapter === undefined) {
+    throw new FeedError(
+      names(documents),
+      null,
+      null,
+      `unknown feed layout for state ${JSON.stringify(state)}: known: ${KNOWN}`,
+    );
+  }
+  return adapter.parse(documents, asOf);
+}

@@ -1,0 +1,242 @@
+"""Texas: the Lottery's daily scratch-off export, `scratchoff.csv` (one document).
+
+Layout (trainer/data/feeds/README.md): latin-1, CRLF; row 1 is the title
+"Scratch-Off Prizes as of MM/DD/YYYY" (the as-of date); row 2 the header Game Number, Game Name,
+Game Close Date, Ticket Price, Prize Level, Total Prizes in Level, Prizes Claimed; then, per game,
+one row per prize level (Prize Level = the prize in dollars) followed by a `TOTAL` row whose
+counts must equal the sums of the game's levels (a checksum: a game that fails it is refused,
+naming the game). Game Close Date is blank unless the game is closing; it is checked, not kept.
+
+The feed has no overall odds and no tickets printed (Texas publishes them on per-game pages):
+canonical rows carry None for both, and the loader keeps what the `games` table already knows.
+Tier 1 is the largest prize; a prize label is the amount as "$1,000".
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+
+from trainer.scratchoff.feeds.common import (
+    CanonicalRow,
+    FeedDocument,
+    FeedError,
+    ParsedFeed,
+    Tier,
+    format_dollars,
+    iso_date,
+    number_tiers,
+    parse_count,
+    parse_number,
+    quote,
+    sort_rows,
+)
+
+STATE = "TX"
+TITLE = re.compile(r"scratch-off prizes as of\s+([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})", re.I)
+CLOSE_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
+COLUMNS = {
+    "number": "Game Number",
+    "name": "Game Name",
+    "close": "Game Close Date",
+    "price": "Ticket Price",
+    "level": "Prize Level",
+    "printed": "Total Prizes in Level",
+    "claimed": "Prizes Claimed",
+}
+OPTIONAL = {"close"}
+
+
+def looks_like(documents: list[FeedDocument]) -> bool:
+    """Whether the payload is this layout (used to tell archived files apart)."""
+    return len(documents) == 1 and TITLE.search(decode(documents[0].data)[:200]) is not None
+
+
+def decode(data: bytes) -> str:
+    """latin-1, the export's encoding (a UTF-8 byte-order mark means UTF-8)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace")
+    return data.decode("latin-1")
+
+
+def records(name: str, text: str) -> list[tuple[int, list[str]]]:
+    """(first line, fields) of every non-blank CSV record; malformed quoting is refused."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    out: list[tuple[int, list[str]]] = []
+    line = 1
+    try:
+        for fields in reader:
+            if any(f.strip() for f in fields):
+                out.append((line, fields))
+            line = reader.line_num + 1
+    except csv.Error:
+        raise FeedError(name, line, None, "malformed CSV (an unclosed quote?)") from None
+    return out
+
+
+@dataclass
+class _Game:
+    number: str
+    name: str
+    price: float
+    row: int
+    tiers: list[Tier] = field(default_factory=list)
+
+
+def _header(name: str, row: int, fields: list[str]) -> dict[str, int]:
+    index = {" ".join(f.split()).lower(): i for i, f in enumerate(fields)}
+    out: dict[str, int] = {}
+    for key, column in COLUMNS.items():
+        if column.lower() in index:
+            out[key] = index[column.lower()]
+        elif key not in OPTIONAL:
+            raise FeedError(name, row, column, "missing column")
+    return out
+
+
+def parse(documents: list[FeedDocument], as_of: str | None = None) -> ParsedFeed:
+    """The canonical rows of one day's export; `as_of` is ignored (the title row carries it)."""
+    if len(documents) != 1:
+        raise FeedError(
+            ", ".join(d.name for d in documents) or "(no document)",
+            None,
+            None,
+            f"Texas's feed is one scratchoff.csv; got {len(documents)} documents",
+        )
+    name = documents[0].name
+    rows = records(name, decode(documents[0].data))
+    if not rows:
+        raise FeedError(name, None, None, "empty file")
+    title_row, title = rows[0]
+    m = TITLE.fullmatch(" ".join(",".join(title).split()))
+    day = iso_date(int(m[3]), int(m[1]), int(m[2])) if m else None
+    if day is None:
+        found = ",".join(title)[:60]
+        raise FeedError(
+            name,
+            title_row,
+            None,
+            "not a Texas scratchoff.csv: the first row should be the title"
+            f" 'Scratch-Off Prizes as of MM/DD/YYYY', found {quote(found)}",
+        )
+    if len(rows) < 2:
+        raise FeedError(name, None, None, "no header row")
+    header_row, header_fields = rows[1]
+    col = _header(name, header_row, header_fields)
+    games: list[_Game] = []
+    done: set[str] = set()
+    current: _Game | None = None
+    for row, fields in rows[2:]:
+        if len(fields) != len(header_fields):
+            raise FeedError(
+                name,
+                row,
+                None,
+                f"expected {len(header_fields)} fields, found {len(fields)} (a cut or broken row)",
+            )
+        cell = {key: fields[i].strip() for key, i in col.items()}
+        number = cell["number"]
+        if not number:
+            raise FeedError(name, row, COLUMNS["number"], "blank")
+        if cell["level"].upper() == "TOTAL":
+            if current is None or current.number != number:
+                raise FeedError(
+                    name, row, COLUMNS["level"], f"TOTAL row of game {number} without its levels"
+                )
+            _check_total(name, row, current, cell)
+            games.append(current)
+            done.add(number)
+            current = None
+            continue
+        if current is not None and current.number != number:
+            raise FeedError(
+                name,
+                row,
+                COLUMNS["number"],
+                f"game {current.number} ({current.name}) has no TOTAL row",
+            )
+        if current is None:
+            if number in done:
+                raise FeedError(name, row, COLUMNS["number"], f"game {number} appears twice")
+            current = _start(name, row, cell)
+        _check_same_game(name, row, current, cell)
+        current.tiers.append(_tier(name, row, cell))
+    if current is not None:
+        raise FeedError(
+            name,
+            rows[-1][0],
+            None,
+            f"game {current.number} ({current.name}) has no TOTAL row: the file ends mid-game",
+        )
+    if not games:
+        raise FeedError(name, None, None, "no games")
+    out: list[CanonicalRow] = []
+    for g in games:
+        out += number_tiers(day, STATE, g.number, g.name, g.price, None, None, g.tiers, None)
+    return ParsedFeed(STATE, day, sort_rows(out))
+
+
+def _price(name: str, row: int, text: str) -> float:
+    value = parse_number(text.removeprefix("$"))
+    if value is None or value <= 0:
+        raise FeedError(name, row, COLUMNS["price"], f"not a ticket price: {quote(text)}")
+    return value
+
+
+def _start(name: str, row: int, cell: dict[str, str]) -> _Game:
+    if not cell["name"]:
+        raise FeedError(name, row, COLUMNS["name"], "blank")
+    return _Game(cell["number"], cell["name"], _price(name, row, cell["price"]), row)
+
+
+def _check_same_game(name: str, row: int, game: _Game, cell: dict[str, str]) -> None:
+    if cell["name"] != game.name:
+        raise FeedError(
+            name,
+            row,
+            COLUMNS["name"],
+            f"{quote(cell['name'])} differs from row {game.row}'s {quote(game.name)}",
+        )
+    if _price(name, row, cell["price"]) != game.price:
+        what = f"{quote(cell['price'])} differs from row {game.row}'s price"
+        raise FeedError(name, row, COLUMNS["price"], what)
+    close = cell.get("close", "")
+    m = CLOSE_DATE.fullmatch(close)
+    if close and (m is None or iso_date(int(m[3]), int(m[1]), int(m[2])) is None):
+        raise FeedError(name, row, COLUMNS["close"], f"not a MM/DD/YYYY date: {quote(close)}")
+
+
+def _tier(name: str, row: int, cell: dict[str, str]) -> Tier:
+    amount = parse_number(cell["level"].removeprefix("$"))
+    if amount is None or amount <= 0:
+        raise FeedError(name, row, COLUMNS["level"], f"not a prize amount: {quote(cell['level'])}")
+    printed = _count(name, row, cell, "printed")
+    claimed = _count(name, row, cell, "claimed")
+    if claimed > printed:
+        raise FeedError(name, row, COLUMNS["claimed"], f"claimed {claimed} > printed {printed}")
+    return Tier(format_dollars(amount), amount, printed, printed - claimed)
+
+
+def _count(name: str, row: int, cell: dict[str, str], key: str) -> int:
+    value = parse_count(cell[key])
+    if value is None:
+        what = "blank" if not cell[key] else f"not a whole count: {quote(cell[key])}"
+        raise FeedError(name, row, COLUMNS[key], what)
+    return value
+
+
+def _check_total(name: str, row: int, game: _Game, cell: dict[str, str]) -> None:
+    printed = sum(t.printed for t in game.tiers)
+    claimed = sum(t.printed - t.remaining for t in game.tiers)
+    for key, value in (("printed", printed), ("claimed", claimed)):
+        total = _count(name, row, cell, key)
+        if total != value:
+            raise FeedError(
+                name,
+                row,
+                COLUMNS[key],
+                f"game {game.number} ({game.name}) refused: its prize levels sum to {value},"
+                f" its TOTAL row says {total}",
+            )
