@@ -187,9 +187,9 @@ def edge_cases() -> list[Case]:
     for d in one.days:
         d.tiers = [Tier(10.0, 1000, 400)]
     cases.append(one)
-    cases.append(_series("neither_odds_nor_printed", 3, odds=None, total=None, expect="neither"))
+    cases.append(_series("neither_odds_nor_printed", 3, odds=None, total=None, expect="not yet"))
     cases.append(
-        _series("odds_nan_printed_zero", 2, odds=float("nan"), total=0.0, expect="neither")
+        _series("odds_nan_printed_zero", 2, odds=float("nan"), total=0.0, expect="not yet")
     )
     # invalid tiers; the reason quotes the prize as Python's repr(float), so many magnitudes
     rng = np.random.default_rng(11)

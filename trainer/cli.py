@@ -11,7 +11,9 @@ from pathlib import Path
 def _ingest(args: argparse.Namespace) -> int:
     from trainer.ingest import ingest_files
 
-    ingest_files(scratchoff=args.scratchoff, powerball=args.powerball, db_url=args.db_url)
+    ingest_files(
+        scratchoff=args.scratchoff, powerball=args.powerball, db_url=args.db_url, as_of=args.as_of
+    )
     return 0
 
 
@@ -108,7 +110,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--scratchoff",
         nargs="*",
         default=None,
-        help="scratch-off files (canonical or a state export); default: the shipped Texas file",
+        help="scratch-off files: canonical CSVs, or archived official feed payloads (a Texas"
+        " scratchoff.csv, a New York prize-status + game-list pair named by day, a .tar.gz of"
+        " them; .gz allowed); default: the shipped Texas file",
+    )
+    p.add_argument(
+        "--as-of",
+        default=None,
+        help="YYYY-MM-DD of New York documents whose file names carry no date",
     )
     p.add_argument(
         "--powerball", nargs="*", default=None, help="draw files; default: the shipped draws"

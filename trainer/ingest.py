@@ -1,5 +1,6 @@
-"""`python -m trainer ingest`: canonical files -> PostgreSQL (games, prize_tiers, the day's
-analytics in historical_snapshots, powerball_draws).
+"""`python -m trainer ingest`: canonical files, or archived official feed payloads (a Texas
+scratchoff.csv, a New York pair, a .tar.gz of them: trainer.scratchoff.feeds.files) -> PostgreSQL
+(games, prize_tiers, the day's analytics in historical_snapshots, powerball_draws).
 
 Each file is validated completely before the database is touched, then written in one transaction:
 all of it or nothing. Rows are upserted only where a value differs, so loading the same file twice
@@ -8,13 +9,17 @@ changes nothing (the counts printed say so).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+
+import pandas as pd
 
 from trainer.db import Counts, connect
 from trainer.modeling import Progress, print_progress
 from trainer.powerball.load import POWERBALL_FILE, load_powerball
 from trainer.powerball.store import write_powerball
-from trainer.scratchoff.load import TEXAS_FILE, load_scratchoff
+from trainer.scratchoff.feeds.files import Source, sources
+from trainer.scratchoff.load import TEXAS_FILE, load_scratchoff, validate_scratchoff
 from trainer.scratchoff.store import write_scratchoff
 
 
@@ -23,18 +28,35 @@ def ingest_files(
     powerball: list[str] | None = None,
     db_url: str | None = None,
     progress: Progress = print_progress,
+    as_of: str | None = None,
 ) -> list[Counts]:
-    """Validate then load each file in its own transaction; None means the shipped file."""
-    jobs = [(Path(p), load_scratchoff, write_scratchoff) for p in (scratchoff or [TEXAS_FILE])]
-    jobs += [(Path(p), load_powerball, write_powerball) for p in (powerball or [POWERBALL_FILE])]
+    """Validate then load each file (each day of a feed archive, each New York pair) in its own
+    transaction; None means the shipped file. `as_of` dates feed documents whose names carry no
+    YYYY-MM-DD."""
+    paths = [Path(p) for p in (scratchoff or [TEXAS_FILE])]
+    jobs = [(s.name, _loader(s), write_scratchoff) for s in sources(paths, as_of)]
+    jobs += [
+        (str(p), lambda p=Path(p): load_powerball(p), write_powerball)
+        for p in (powerball or [POWERBALL_FILE])
+    ]
     counts: list[Counts] = []
     with connect(db_url) as conn:
-        for path, load, write in jobs:
-            progress(f"validating {path.name}")
-            frame = load(path)  # raises DataError before anything is written
-            progress(f"loading {len(frame)} rows from {path.name}")
+        for name, load, write in jobs:
+            label = ", ".join(Path(n).name for n in name.split(", "))
+            progress(f"validating {label}")
+            frame = load()  # raises DataError before anything is written
+            progress(f"loading {len(frame)} rows from {label}")
             with conn.transaction():
                 for c in write(conn, frame):
                     progress(f"  {c}")
                     counts.append(c)
     return counts
+
+
+def _loader(source: Source) -> Callable[[], pd.DataFrame]:
+    """A canonical file through its loader; a feed payload through its adapter, then the same
+    validation at the door."""
+    if source.cells is None:
+        return lambda: load_scratchoff(source.path)
+    cells = source.cells
+    return lambda: validate_scratchoff(cells(), source.name)

@@ -30,8 +30,8 @@ Definitions (P_i prize, N_i printed, R_i remaining, c price, "top tier" = the hi
 
 Reasons (checked in this order; the first that applies is reported):
 no prize tiers; ticket price not positive; invalid tier (negative or non-finite numbers, remaining >
-printed, prize not positive); a tier with zero printed prizes; one prize tier; neither tickets
-printed nor overall odds; sold out (f = 0).
+printed, prize not positive); a tier with zero printed prizes; one prize tier; tickets printed
+and odds not yet known (neither given); sold out (f = 0).
 """
 
 from __future__ import annotations
@@ -242,7 +242,7 @@ def game_metrics(
     t0, from_odds = tickets_printed(tiers, overall_odds, total_tickets_printed)
     if t0 is None:
         return _refused(
-            "neither total tickets printed nor overall odds is known",
+            "tickets printed and odds not yet known",
             tiers,
             ticket_price,
             odds_published,

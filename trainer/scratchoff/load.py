@@ -1,6 +1,11 @@
 """Scratch-off input: the canonical contract, its validation and the state adapters
 (DESIGN.md, Data contract). Loads a canonical file, or a state export through its adapter, and
 returns canonical rows or raises DataError naming the file, row and column.
+
+A tier's key is (snapshot_date, state, game_number, tier_index): two tiers of one game may have
+the same prize amount. A canonical file may leave out tier_index and prize_label: tiers are then
+numbered from 1 by prize amount, largest first (ties in file order), and labelled "$1,000", as
+the feed adapters (trainer.scratchoff.feeds) number and label a feed without an advertised top.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from trainer.data import (
     refuse_duplicates,
     require_columns,
 )
+from trainer.scratchoff.feeds import KNOWN
+from trainer.scratchoff.feeds.common import format_dollars
 
 TEXAS_FILE = DATA_DIR / "tx_scratchoff_tiers_2026-03-29_to_2026-07-21.csv.gz"
 
@@ -35,7 +42,11 @@ SCRATCHOFF_COLUMNS = [
     "prizes_printed",
     "prizes_remaining",
 ]
-SCRATCHOFF_KEY = ["snapshot_date", "state", "game_number", "prize_amount"]
+# Optional in a file, always in the validated frame.
+TIER_COLUMNS = ["tier_index", "prize_label"]
+SCRATCHOFF_KEY = ["snapshot_date", "state", "game_number", "tier_index"]
+# Within a game-day the frame lists tiers by prize amount, smallest first (as it always has).
+SCRATCHOFF_ORDER = ["snapshot_date", "state", "game_number", "prize_amount", "tier_index"]
 
 
 def validate_scratchoff(raw: pd.DataFrame, file: str) -> pd.DataFrame:
@@ -73,8 +84,31 @@ def validate_scratchoff(raw: pd.DataFrame, file: str) -> pd.DataFrame:
             "prizes_remaining",
             f"remaining {out['prizes_remaining'][index]} > printed {out['prizes_printed'][index]}",
         )
+    if "tier_index" not in raw.columns:  # then the amount is all that tells tiers apart
+        refuse_duplicates(out, [*SCRATCHOFF_KEY[:3], "prize_amount"], file)
+    out["tier_index"] = _tier_index(raw, out, file)
+    out["prize_label"] = _prize_label(raw, out, file)
     refuse_duplicates(out, SCRATCHOFF_KEY, file)
-    return out.sort_values(SCRATCHOFF_KEY, kind="stable").reset_index(drop=True)
+    return out.sort_values(SCRATCHOFF_ORDER, kind="stable").reset_index(drop=True)
+
+
+def _tier_index(raw: pd.DataFrame, out: pd.DataFrame, file: str) -> pd.Series:
+    """The file's tier_index, or 1.. by prize amount, largest first, ties in file order."""
+    if "tier_index" in raw.columns:
+        return numeric_column(raw, "tier_index", file, integer=True, minimum=1).astype("int64")
+    ordered = out.sort_values("prize_amount", ascending=False, kind="stable")
+    game_day = ["snapshot_date", "state", "game_number"]
+    return (ordered.groupby(game_day, sort=False).cumcount() + 1).reindex(out.index)
+
+
+def _prize_label(raw: pd.DataFrame, out: pd.DataFrame, file: str) -> pd.Series:
+    """The file's prize_label, or the amount as "$1,000"."""
+    if "prize_label" not in raw.columns:
+        return out["prize_amount"].map(format_dollars)
+    blank = raw["prize_label"] == ""
+    if blank.any():
+        raise DataError(file, line_number(blank.idxmax()), "prize_label", "blank")
+    return raw["prize_label"]
 
 
 def texas_to_canonical(raw: pd.DataFrame) -> pd.DataFrame:
@@ -89,19 +123,21 @@ def texas_to_canonical(raw: pd.DataFrame) -> pd.DataFrame:
 ADAPTERS: dict[str, Callable[[pd.DataFrame], pd.DataFrame]] = {"TX": texas_to_canonical}
 
 
-def detect_format(raw: pd.DataFrame) -> str:
+def detect_format(raw: pd.DataFrame, file: str) -> str:
     if "state" in raw.columns:
         return "canonical"
     if {"overall_odds_implied", "prizes_claimed"} & set(raw.columns):
         return "TX"
-    return "canonical"  # validation then names the missing column
+    if "snapshot_date" in raw.columns:
+        return "canonical"  # validation then names the missing column
+    raise DataError(file, None, None, f"unknown feed layout (not canonical either): known: {KNOWN}")
 
 
 def load_scratchoff(path: Path | str = TEXAS_FILE) -> pd.DataFrame:
     """A scratch-off file (canonical, or a state export with an adapter) as canonical rows."""
     path = Path(path)
     raw = read_csv_text(path)
-    fmt = detect_format(raw)
+    fmt = detect_format(raw, str(path))
     if fmt != "canonical":
         raw = ADAPTERS[fmt](raw)
     return validate_scratchoff(raw, str(path))

@@ -2,10 +2,19 @@
 historical_snapshots (writes, in the caller's transaction), and the canonical frame read back.
 
 Rows are upserted only where a value differs, so loading the same file twice changes nothing.
+
+A game's attributes (overall odds, tickets printed) are kept from the `games` table when a file
+lacks both (the Texas feed prints neither); a game first seen that way is stored with its tiers
+and its day's analytics give the reason "tickets printed and odds not yet known". When a later
+file (a canonical one) brings attributes that differ from the stored ones, the analytics of every
+stored day of that game are recomputed with them, in the same transaction.
 """
 
 from __future__ import annotations
 
+import warnings
+
+import numpy as np
 import pandas as pd
 import psycopg
 
@@ -19,7 +28,7 @@ def game_rows(tiers: pd.DataFrame) -> pd.DataFrame:
         tiers["snapshot_date"]
         == tiers.groupby(["state", "game_number"])["snapshot_date"].transform("max")
     ]
-    top = latest.sort_values("prize_amount").groupby(["state", "game_number"]).tail(1)
+    top = latest[latest["tier_index"] == 1]  # the advertised top prize, not merely the largest
     first_seen = tiers.groupby(["state", "game_number"])["snapshot_date"].min()
     games = top.set_index(["state", "game_number"])
     return pd.DataFrame(
@@ -39,13 +48,16 @@ def game_rows(tiers: pd.DataFrame) -> pd.DataFrame:
 
 def write_scratchoff(conn: psycopg.Connection, tiers: pd.DataFrame) -> list[Counts]:
     """Upsert one validated file's games and prize tiers, in the caller's transaction."""
-    games = game_rows(tiers)
     cur = conn.cursor()
+    tiers = with_stored_attributes(cur, tiers)
+    games = game_rows(tiers)
+    changed = attributes_changed(cur, games)
     cur.execute(
         "create temp table stage_games (like public.games including defaults) on commit drop;"
         " alter table stage_games drop column id;"
         " create temp table stage_tiers (state text, game_number text, snapshot_date date,"
-        " prize_amount numeric, prizes_printed bigint, prizes_remaining bigint) on commit drop"
+        " tier_index smallint, prize_label text, prize_amount numeric, prizes_printed bigint,"
+        " prizes_remaining bigint) on commit drop"
     )
     copy_rows(cur, "stage_games", games)
     # first_seen never moves later than what the database already knew.
@@ -70,6 +82,8 @@ def write_scratchoff(conn: psycopg.Connection, tiers: pd.DataFrame) -> list[Coun
                 "state",
                 "game_number",
                 "snapshot_date",
+                "tier_index",
+                "prize_label",
                 "prize_amount",
                 "prizes_printed",
                 "prizes_remaining",
@@ -78,7 +92,8 @@ def write_scratchoff(conn: psycopg.Connection, tiers: pd.DataFrame) -> list[Coun
     )
     cur.execute(
         "create temp view stage_tier_rows as select g.id as game_id, t.snapshot_date,"
-        " t.prize_amount, t.prizes_printed, t.prizes_remaining from stage_tiers t"
+        " t.tier_index, t.prize_label, t.prize_amount, t.prizes_printed, t.prizes_remaining"
+        " from stage_tiers t"
         " join public.games g using (state, game_number)"
     )
     counts.append(
@@ -89,13 +104,23 @@ def write_scratchoff(conn: psycopg.Connection, tiers: pd.DataFrame) -> list[Coun
                 cur,
                 "public.prize_tiers",
                 "stage_tier_rows",
-                ["game_id", "snapshot_date", "prize_amount", "prizes_printed", "prizes_remaining"],
-                ["game_id", "snapshot_date", "prize_amount"],
+                [
+                    "game_id",
+                    "snapshot_date",
+                    "tier_index",
+                    "prize_label",
+                    "prize_amount",
+                    "prizes_printed",
+                    "prizes_remaining",
+                ],
+                ["game_id", "snapshot_date", "tier_index"],
             ),
         )
     )
     cur.execute("drop view stage_tier_rows")
     counts.append(write_snapshots(cur, tiers))
+    if changed:
+        counts.append(write_snapshots(cur, stored_tiers(cur, changed), "stage_restated"))
     # A game is active when it is in its state's latest snapshot.
     cur.execute(
         "with latest as (select g.state, max(t.snapshot_date) as day from public.prize_tiers t"
@@ -120,8 +145,10 @@ INTEGER_METRICS = [
 BOOLEAN_METRICS = ["top_prize_gone", "t0_from_odds", "odds_published"]
 
 
-def write_snapshots(cur: psycopg.Cursor, tiers: pd.DataFrame) -> Counts:
-    """The day's analytics of every (game, day) in the file -> historical_snapshots."""
+def write_snapshots(
+    cur: psycopg.Cursor, tiers: pd.DataFrame, stage: str = "stage_snapshots"
+) -> Counts:
+    """The day's analytics of every (game, day) in `tiers` -> historical_snapshots."""
     metrics = metrics_frame(tiers)
     rows = metrics[["state", "game_number", "snapshot_date", *SNAPSHOT_COLUMNS]].copy()
     rows["snapshot_date"] = rows["snapshot_date"].dt.date
@@ -146,13 +173,13 @@ def write_snapshots(cur: psycopg.Cursor, tiers: pd.DataFrame) -> Counts:
         )
     )
     cur.execute(
-        "create temp table stage_snapshots (state text, game_number text, snapshot_date date,"
+        f"create temp table {stage} (state text, game_number text, snapshot_date date,"
         f" {columns}) on commit drop"
     )
-    copy_rows(cur, "stage_snapshots", rows)
+    copy_rows(cur, stage, rows)
     cur.execute(
         "create temp view stage_snapshot_rows as select g.id as game_id, s.snapshot_date,"
-        f" {', '.join('s.' + c for c in SNAPSHOT_COLUMNS)} from stage_snapshots s"
+        f" {', '.join('s.' + c for c in SNAPSHOT_COLUMNS)} from {stage} s"
         " join public.games g using (state, game_number)"
     )
     inserted, updated = upsert(
@@ -163,20 +190,73 @@ def write_snapshots(cur: psycopg.Cursor, tiers: pd.DataFrame) -> Counts:
         ["game_id", "snapshot_date"],
     )
     cur.execute("drop view stage_snapshot_rows")
-    return Counts("historical_snapshots", len(rows), inserted, updated)
+    table = "historical_snapshots" + (" (restated)" if stage != "stage_snapshots" else "")
+    return Counts(table, len(rows), inserted, updated)
 
 
-def read_scratchoff(conn: psycopg.Connection) -> pd.DataFrame:
-    """The canonical scratch-off frame (trainer.scratchoff.load.SCRATCHOFF_COLUMNS) from the
-    database."""
-    frame = pd.read_sql_query(
-        "select t.snapshot_date, g.state, g.game_number, g.name as game_name,"
-        " g.ticket_price::float8 as ticket_price, g.overall_odds,"
-        " g.total_tickets_printed::float8 as total_tickets_printed,"
-        " t.prize_amount::float8 as prize_amount, t.prizes_printed, t.prizes_remaining"
-        " from public.prize_tiers t join public.games g on g.id = t.game_id"
-        " order by t.snapshot_date, g.state, g.game_number, t.prize_amount",
-        conn,
+ATTRIBUTES = ["overall_odds", "total_tickets_printed"]
+
+
+def _stored_attributes(cur: psycopg.Cursor) -> pd.DataFrame:
+    cur.execute(
+        "select state, game_number, overall_odds, total_tickets_printed::float8 from public.games"
     )
+    return pd.DataFrame(cur.fetchall(), columns=["state", "game_number", *ATTRIBUTES]).astype(
+        {c: "float64" for c in ATTRIBUTES}
+    )
+
+
+def with_stored_attributes(cur: psycopg.Cursor, tiers: pd.DataFrame) -> pd.DataFrame:
+    """Rows that carry neither attribute take the stored game's (a feed without them)."""
+    bare = (tiers["overall_odds"].isna() & tiers["total_tickets_printed"].isna()).to_numpy()
+    if not bare.any():
+        return tiers
+    stored = tiers[["state", "game_number"]].merge(
+        _stored_attributes(cur), how="left", on=["state", "game_number"]
+    )
+    out = tiers.copy()
+    for column in ATTRIBUTES:
+        out[column] = np.where(bare, stored[column].to_numpy(), out[column].to_numpy())
+    return out
+
+
+def attributes_changed(cur: psycopg.Cursor, games: pd.DataFrame) -> list[tuple[str, str]]:
+    """(state, game_number) of stored games whose attributes this file changes."""
+    both = games[["state", "game_number", *ATTRIBUTES]].merge(
+        _stored_attributes(cur), on=["state", "game_number"], suffixes=("", "_stored")
+    )
+    differs = np.zeros(len(both), dtype=bool)
+    for column in ATTRIBUTES:
+        now = both[column].astype("float64").to_numpy()
+        before = both[f"{column}_stored"].to_numpy()
+        differs |= ~((now == before) | (np.isnan(now) & np.isnan(before)))
+    return list(zip(both["state"][differs], both["game_number"][differs], strict=True))
+
+
+def stored_tiers(cur: psycopg.Cursor, games: list[tuple[str, str]]) -> pd.DataFrame:
+    """Every stored day of these games as a canonical frame (the games' current attributes)."""
+    return read_scratchoff(
+        cur.connection,
+        "where (g.state, g.game_number) in (select * from unnest(%s::text[], %s::text[]))",
+        ([s for s, _g in games], [g for _s, g in games]),
+    )
+
+
+def read_scratchoff(conn: psycopg.Connection, where: str = "", params: tuple = ()) -> pd.DataFrame:
+    """The canonical scratch-off frame (trainer.scratchoff.load: SCRATCHOFF_COLUMNS and
+    TIER_COLUMNS) from the database, in the loader's order."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # pandas prefers SQLAlchemy; psycopg works
+        frame = pd.read_sql_query(
+            "select t.snapshot_date, g.state, g.game_number, g.name as game_name,"
+            " g.ticket_price::float8 as ticket_price, g.overall_odds,"
+            " g.total_tickets_printed::float8 as total_tickets_printed,"
+            " t.prize_amount::float8 as prize_amount, t.prizes_printed, t.prizes_remaining,"
+            " t.tier_index::int8 as tier_index, t.prize_label"
+            f" from public.prize_tiers t join public.games g on g.id = t.game_id {where}"
+            " order by t.snapshot_date, g.state, g.game_number, t.prize_amount, t.tier_index",
+            conn,
+            params=params or None,
+        )
     frame["snapshot_date"] = pd.to_datetime(frame["snapshot_date"]).astype("datetime64[us]")
     return frame

@@ -101,8 +101,8 @@ def _assert_refused(m: GameMetrics, words: str) -> None:
         ([], 2.0, 3.0, 5000, "no prize tiers"),
         (GAME_A, 0.0, 3.0, 5000, "price"),
         ([Tier(2.0, 1000, 0), *GAME_A[1:]], 2.0, 3.0, 5000, "sold out"),
-        (GAME_A, 2.0, None, None, "neither"),
-        (GAME_A, 2.0, float("nan"), 0, "neither"),
+        (GAME_A, 2.0, None, None, "tickets printed and odds not yet known"),
+        (GAME_A, 2.0, float("nan"), 0, "not yet known"),
         ([*GAME_A, Tier(50.0, 0, 0)], 2.0, 3.0, 5000, "zero prizes printed"),
         ([Tier(10.0, 100, 40)], 10.0, 3.0, 5000, "one prize tier"),
         ([Tier(2.0, 10, 11), Tier(5.0, 10, 1)], 2.0, 3.0, 5000, "invalid tier"),
@@ -136,7 +136,7 @@ def test_metrics_frame_one_row_per_game_day() -> None:
     assert a["reason"].isna().all()
     assert a["gross_ev"].tolist() == pytest.approx([1.775, 1.775])
     b = out[out["game_number"] == "2"]
-    assert b["reason"].str.contains("neither").all()
+    assert b["reason"].str.contains("not yet known").all()
     assert b["gross_ev"].isna().all()
 
 

@@ -13,8 +13,8 @@
  *   the database and returned as JSON.
  *
  * Reasons (checked in this order; the first that applies is reported): no prize tiers; ticket
- * price not positive; invalid tier; a tier with zero printed prizes; one prize tier; neither
- * tickets printed nor overall odds; sold out (f = 0).
+ * price not positive; invalid tier; a tier with zero printed prizes; one prize tier; tickets
+ * printed and odds not yet known (neither given); sold out (f = 0).
  */
 
 export interface Tier {
@@ -300,7 +300,7 @@ export function gameMetrics(
   const [t0, fromOdds] = ticketsPrinted(tiers, overallOdds, totalTicketsPrinted);
   if (t0 === null) {
     return refused(
-      "neither total tickets printed nor overall odds is known",
+      "tickets printed and odds not yet known",
       tiers,
       ticketPrice,
       oddsPublished,

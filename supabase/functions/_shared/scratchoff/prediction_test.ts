@@ -219,7 +219,7 @@ Deno.test("refusals: sold out, no odds and no printed count, zero-printed tier, 
       null,
       "sold out",
     ],
-    [GAME_A, 2, null, null, "neither total tickets printed nor overall odds is known"],
+    [GAME_A, 2, null, null, "tickets printed and odds not yet known"],
     [[...GAME_A, { prize: 50, printed: 0, remaining: 0 }], 2, 3, 5000, "zero prizes printed"],
     [[{ prize: 10, printed: 100, remaining: 40 }], 10, 3, 5000, "one prize tier"],
   ];

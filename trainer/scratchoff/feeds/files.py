@@ -1,0 +1,105 @@
+"""Archived official payloads as files, for `python -m trainer ingest --scratchoff PATH ...`.
+
+A path is one of:
+- a canonical CSV (or the shipped normalized Texas export): its header names `snapshot_date`;
+- a Texas `scratchoff.csv` (its first row is the "Scratch-Off Prizes as of" title);
+- New York JSON documents: the prize-status rows and the game list of one day, paired by the
+  YYYY-MM-DD in their file names (`ny_prize_status_2025-10-13.json`), which is their as-of date;
+- a .tar.gz of any of these (the shipped Texas archive holds 115 days);
+any of them gzipped (.gz). Anything else is refused: "unknown feed layout ... known: TX, NY".
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+import tarfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from trainer.scratchoff.feeds import KNOWN, FeedDocument, FeedError, detect_state, parse_feed
+from trainer.scratchoff.feeds.common import CanonicalRow
+
+DAY = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})")
+
+
+@dataclass(frozen=True)
+class Source:
+    """One thing to load: its name and how to get its canonical text cells."""
+
+    name: str
+    cells: Callable[[], pd.DataFrame] | None  # None: a canonical file, read by its own loader
+    path: Path | None = None
+
+
+def rows_frame(rows: list[CanonicalRow]) -> pd.DataFrame:
+    """Canonical rows as the text cells the contract's validation reads ('' for None)."""
+    records = [{k: "" if v is None else str(v) for k, v in row.as_dict().items()} for row in rows]
+    return pd.DataFrame.from_records(records, columns=list(CanonicalRow.__dataclass_fields__))
+
+
+def _documents(path: Path) -> list[FeedDocument]:
+    try:
+        if path.name.endswith((".tar.gz", ".tgz")):
+            with tarfile.open(path, "r:gz") as tar:
+                out = []
+                for member in sorted(tar.getmembers(), key=lambda m: m.name):
+                    handle = tar.extractfile(member)
+                    if handle is not None:
+                        out.append(_document(f"{path.name}:{member.name}", handle.read()))
+                return out
+        return [_document(str(path), path.read_bytes())]
+    except FileNotFoundError:
+        raise FeedError(str(path), None, None, "file not found") from None
+    except (OSError, tarfile.TarError, EOFError) as exc:
+        raise FeedError(str(path), None, None, f"not readable ({exc})") from None
+
+
+def _document(name: str, data: bytes) -> FeedDocument:
+    if name.endswith(".gz"):
+        data = gzip.decompress(data)
+        name = name.removesuffix(".gz")
+    return FeedDocument(name, data)
+
+
+def _is_canonical(doc: FeedDocument) -> bool:
+    head = doc.data[:1000].decode("utf-8", errors="replace").lstrip("\ufeff")
+    return "snapshot_date" in head.splitlines()[0] if head.strip() else False
+
+
+def sources(paths: list[Path], as_of: str | None = None) -> list[Source]:
+    """What each path holds, in order; JSON documents are paired by day. FeedError when a file is
+    of no known layout. `as_of` dates JSON documents whose names carry no day."""
+    out: list[Source] = []
+    pending: dict[str, list[FeedDocument]] = {}
+    for path in paths:
+        docs = _documents(path)
+        if len(docs) == 1 and _is_canonical(docs[0]):
+            out.append(Source(str(path), None, path))
+            continue
+        for doc in docs:
+            if doc.data.lstrip(b"\xef\xbb\xbf \r\n\t")[:1] in (b"[", b"{"):
+                m = DAY.search(Path(doc.name).name)
+                day = m[1] if m else as_of
+                if day is None:
+                    raise FeedError(doc.name, None, None, "no YYYY-MM-DD in its name: give --as-of")
+                pending.setdefault(day, []).append(doc)
+            else:
+                out.append(_feed_source([doc], None))
+    for day, docs in pending.items():
+        out.append(_feed_source(docs, day))
+    return out
+
+
+def _feed_source(docs: list[FeedDocument], day: str | None) -> Source:
+    names = ", ".join(d.name for d in docs)
+    try:
+        state = detect_state(docs)
+    except FeedError:
+        raise FeedError(
+            names, None, None, f"unknown feed layout (not canonical either): known: {KNOWN}"
+        ) from None
+    return Source(names, lambda: rows_frame(parse_feed(state, docs, day).rows))
