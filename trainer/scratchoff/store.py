@@ -46,6 +46,9 @@ def game_rows(tiers: pd.DataFrame) -> pd.DataFrame:
     ).reset_index()
 
 
+TIER_VALUES = ["tier_index", "prize_label", "prize_amount", "prizes_printed", "prizes_remaining"]
+
+
 def write_scratchoff(conn: psycopg.Connection, tiers: pd.DataFrame) -> list[Counts]:
     """Upsert one validated file's games and prize tiers, in the caller's transaction."""
     cur = conn.cursor()
@@ -77,23 +80,13 @@ def write_scratchoff(conn: psycopg.Connection, tiers: pd.DataFrame) -> list[Coun
     copy_rows(
         cur,
         "stage_tiers",
-        tiers[
-            [
-                "state",
-                "game_number",
-                "snapshot_date",
-                "tier_index",
-                "prize_label",
-                "prize_amount",
-                "prizes_printed",
-                "prizes_remaining",
-            ]
-        ].assign(snapshot_date=tiers["snapshot_date"].dt.date),
+        tiers[["state", "game_number", "snapshot_date", *TIER_VALUES]].assign(
+            snapshot_date=tiers["snapshot_date"].dt.date
+        ),
     )
     cur.execute(
         "create temp view stage_tier_rows as select g.id as game_id, t.snapshot_date,"
-        " t.tier_index, t.prize_label, t.prize_amount, t.prizes_printed, t.prizes_remaining"
-        " from stage_tiers t"
+        f" {', '.join('t.' + c for c in TIER_VALUES)} from stage_tiers t"
         " join public.games g using (state, game_number)"
     )
     counts.append(
@@ -104,15 +97,7 @@ def write_scratchoff(conn: psycopg.Connection, tiers: pd.DataFrame) -> list[Coun
                 cur,
                 "public.prize_tiers",
                 "stage_tier_rows",
-                [
-                    "game_id",
-                    "snapshot_date",
-                    "tier_index",
-                    "prize_label",
-                    "prize_amount",
-                    "prizes_printed",
-                    "prizes_remaining",
-                ],
+                ["game_id", "snapshot_date", *TIER_VALUES],
                 ["game_id", "snapshot_date", "tier_index"],
             ),
         )
