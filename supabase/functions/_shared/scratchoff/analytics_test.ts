@@ -167,7 +167,7 @@ Deno.test("edge cases are refused with a reason, nothing divides by zero", () =>
     [[{ prize: 2, printed: 1000, remaining: 0 }, ...GAME_A.slice(1)], 2, 3, 5000, "sold out"],
     [GAME_A.map((t) => ({ ...t, remaining: 0 })), 2, 3, 5000, "sold out"],
     [GAME_A, 2, null, null, "tickets printed and odds not yet known"],
-    [GAME_A, 2, NaN, 0, "neither"],
+    [GAME_A, 2, NaN, 0, "not yet known"],
     [[...GAME_A, { prize: 50, printed: 0, remaining: 0 }], 2, 3, 5000, "zero prizes printed"],
     [[{ prize: 10, printed: 100, remaining: 40 }], 10, 3, 5000, "one prize tier"],
     [[{ prize: 2, printed: 10, remaining: 11 }, GAME_A[1]], 2, 3, 5000, "invalid tier"],
