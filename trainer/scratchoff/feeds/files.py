@@ -71,14 +71,15 @@ def _is_canonical(doc: FeedDocument) -> bool:
 
 
 def sources(paths: list[Path], as_of: str | None = None) -> list[Source]:
-    """What each path holds, in order; JSON documents are paired by day. FeedError when a file is
-    of no known layout. `as_of` dates JSON documents whose names carry no day."""
-    out: list[Source] = []
+    """What each path holds, in order (a JSON pair where its first document is); JSON documents
+    are paired by day. FeedError when a file is of no known layout. `as_of` dates JSON documents
+    whose names carry no day."""
+    slots: list[Source | str] = []  # a str is the day of a pending JSON group
     pending: dict[str, list[FeedDocument]] = {}
     for path in paths:
         docs = _documents(path)
         if len(docs) == 1 and _is_canonical(docs[0]):
-            out.append(Source(str(path), None, path))
+            slots.append(Source(str(path), None, path))
             continue
         for doc in docs:
             if doc.data.lstrip(b"\xef\xbb\xbf \r\n\t")[:1] in (b"[", b"{"):
@@ -86,12 +87,12 @@ def sources(paths: list[Path], as_of: str | None = None) -> list[Source]:
                 day = m[1] if m else as_of
                 if day is None:
                     raise FeedError(doc.name, None, None, "no YYYY-MM-DD in its name: give --as-of")
+                if day not in pending:
+                    slots.append(day)
                 pending.setdefault(day, []).append(doc)
             else:
-                out.append(_feed_source([doc], None))
-    for day, docs in pending.items():
-        out.append(_feed_source(docs, day))
-    return out
+                slots.append(_feed_source([doc], None))
+    return [_feed_source(pending[s], s) if isinstance(s, str) else s for s in slots]
 
 
 def _feed_source(docs: list[FeedDocument], day: str | None) -> Source:

@@ -191,3 +191,22 @@ def test_new_york_refusals() -> None:
     with pytest.raises(FeedError) as err:
         parse_feed("NY", docs, NY_DAY)
     assert (err.value.file, err.value.row, err.value.column) == ("status.json", 1, "unpaid")
+
+
+def test_archived_files_are_told_apart_for_ingest(tmp_path) -> None:
+    from trainer.scratchoff.feeds.files import sources
+    from trainer.scratchoff.feeds.shipped import NY_FILES, TX_ARCHIVE
+    from trainer.scratchoff.load import TEXAS_FILE
+
+    found = sources([TX_ARCHIVE, *NY_FILES, TEXAS_FILE])
+    assert len(found) == 117  # 115 Texas days, one New York pair, one canonical file
+    assert found[0].name.endswith("scratchoff_2026-03-29.csv") and found[0].cells is not None
+    assert found[115].name.count(".json") == 2  # the pair, dated by its file names
+    assert set(found[115].cells()["snapshot_date"]) == {NY_DAY}
+    assert found[116].cells is None and found[116].path == TEXAS_FILE
+    odd = tmp_path / "list.json"
+    odd.write_text('{"rows": []}')
+    with pytest.raises(FeedError, match="no YYYY-MM-DD in its name"):
+        sources([odd])
+    with pytest.raises(FeedError, match="unknown feed layout"):
+        sources([odd], as_of=NY_DAY)[0].cells()
