@@ -1,0 +1,223 @@
+"""LOCAL STAND-IN for the states' feed servers: serves the shipped official payloads
+(trainer/data/feeds) as of a chosen day, over HTTP on loopback, for the local stack, the tests,
+the demo and the bench.
+
+    python scripts/local/feed_server.py [--port N] [--day YYYY-MM-DD]
+
+Paths (the first segment is the state the URL is for, so one payload can stand in for many states,
+as the bench's 50 replicated states do):
+    GET /<ST>/tx/scratchoff.csv       Texas's export, the latest shipped day on or before the day
+    GET /<ST>/ny/prize_status.json    New York's open-data prize status rows } one snapshot
+    GET /<ST>/ny/game_list.json       New York's game list                  } (2025-10-13)
+Each answer carries Last-Modified (the payload's day), as the states' servers do.
+
+Control (what a test or the demo changes between runs; loopback only, like the rest):
+    GET  /_control   -> {"day": ..., "faults": {...}, "days": [the shipped Texas days]}
+    POST /_control   {"day": "YYYY-MM-DD" | null (latest), "faults": {"<ST>": FAULT}}
+FAULT is one of: "timeout" (answers after 30 s), "500", "html" (200 with an HTML error page),
+"truncated" (the payload cut in the middle of a row, Content-Length consistent), "invalid" (the
+payload with one prize count changed so that a game fails its checksum / validation).
+The port: --port, else $STACK_FEED_PORT, else $STACK_API_PORT + 7 (54328 for the default stack).
+"""
+
+from __future__ import annotations
+
+import argparse
+import email.utils
+import json
+import os
+import re
+import tarfile
+import threading
+import time
+from datetime import UTC, date, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+FEEDS_DIR = ROOT / "trainer" / "data" / "feeds"
+TX_ARCHIVE = "tx_scratchoff_csv_2026-03-29_to_2026-07-21.tar.gz"
+NY_DAY = "2025-10-13"
+NY_FILES = {
+    "prize_status.json": f"ny_prize_status_{NY_DAY}.json",
+    "game_list.json": f"ny_game_list_{NY_DAY}.json",
+}
+FAULTS = {"timeout", "500", "html", "truncated", "invalid"}
+TIMEOUT_S = 30
+HTML_ERROR = (
+    b"<!DOCTYPE html>\n<html><head><title>503 Service Unavailable</title></head>\n"
+    b"<body><h1>Service Unavailable</h1><p>The server is temporarily unable to service your"
+    b" request. Please try again later.</p></body></html>\n"
+)
+
+
+def default_port() -> int:
+    if "STACK_FEED_PORT" in os.environ:
+        return int(os.environ["STACK_FEED_PORT"])
+    return int(os.environ.get("STACK_API_PORT", "54321")) + 7
+
+
+def load_texas(path: Path) -> dict[str, bytes]:
+    """Every shipped Texas day: {YYYY-MM-DD: the export's bytes}."""
+    days: dict[str, bytes] = {}
+    with tarfile.open(path) as tar:
+        for member in tar.getmembers():
+            match = re.search(r"scratchoff_(\d{4}-\d{2}-\d{2})\.csv$", member.name)
+            if match and member.isfile():
+                days[match.group(1)] = tar.extractfile(member).read()
+    return dict(sorted(days.items()))
+
+
+def truncate(payload: bytes) -> bytes:
+    """The payload cut in the middle of a row, about two thirds of the way in."""
+    cut = len(payload) * 2 // 3
+    line_start = payload.rfind(b"\n", 0, cut) + 1
+    return payload[: line_start + max(3, (cut - line_start) // 2)]
+
+
+def corrupt(payload: bytes) -> bytes:
+    """One count changed: Texas's first prize level claims one more prize than its TOTAL row says
+    (the checksum fails); New York's first row has more unpaid than printed prizes."""
+    if payload.lstrip().startswith((b"[", b"{")):
+        rows = json.loads(payload)
+        if isinstance(rows, list) and rows:
+            rows[0]["unpaid"] = str(int(rows[0]["total"]) + 1)
+            return json.dumps(rows).encode()
+        return payload
+    lines = payload.split(b"\r\n")
+    fields = lines[2].split(b",")
+    fields[-1] = str(int(fields[-1]) + 1).encode()
+    lines[2] = b",".join(fields)
+    return b"\r\n".join(lines)
+
+
+class FeedState:
+    """What the server serves now; changed through /_control."""
+
+    def __init__(self, texas: dict[str, bytes], ny: dict[str, bytes], day: str | None) -> None:
+        self.texas = texas
+        self.ny = ny
+        self.lock = threading.Lock()
+        self.day = day
+        self.faults: dict[str, str] = {}
+
+    def texas_day(self) -> str | None:
+        with self.lock:
+            day = self.day
+        shipped = [d for d in self.texas if day is None or d <= day]
+        return shipped[-1] if shipped else None
+
+    def control(self, body: dict) -> None:
+        with self.lock:
+            if "day" in body:
+                day = body["day"]
+                if day is not None:
+                    date.fromisoformat(day)  # ValueError for a bad date
+                self.day = day
+            if "faults" in body:
+                faults = {str(k).upper(): str(v) for k, v in (body["faults"] or {}).items()}
+                unknown = set(faults.values()) - FAULTS
+                if unknown:
+                    raise ValueError(f"unknown fault(s) {sorted(unknown)}; known: {sorted(FAULTS)}")
+                self.faults = faults
+
+    def snapshot(self) -> dict:
+        with self.lock:
+            return {"day": self.day, "faults": dict(self.faults), "days": list(self.texas)}
+
+
+def http_date(day: str) -> str:
+    moment = datetime.fromisoformat(day).replace(hour=12, tzinfo=UTC)
+    return email.utils.format_datetime(moment, usegmt=True)
+
+
+def make_handler(state: FeedState) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, fmt: str, *args) -> None:  # quiet: one line per request to stderr
+            print(f"{self.command} {self.path} -> {args[1] if len(args) > 1 else ''}", flush=True)
+
+        def send(self, status: int, body: bytes, content_type: str, day: str | None = None):
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            if day is not None:
+                self.send_header("Last-Modified", http_date(day))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def send_json(self, status: int, body: object) -> None:
+            self.send(status, json.dumps(body).encode(), "application/json")
+
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            if self.path == "/_control":
+                self.send_json(200, state.snapshot())
+                return
+            match = re.fullmatch(r"/([A-Za-z]{2})/(tx/scratchoff\.csv|ny/[a-z_]+\.json)", self.path)
+            if match is None:
+                self.send_json(404, {"error": f"no feed at {self.path}"})
+                return
+            st, doc = match.group(1).upper(), match.group(2)
+            if doc.startswith("tx/"):
+                day = state.texas_day()
+                if day is None:
+                    self.send_json(404, {"error": "no Texas day on or before the chosen day"})
+                    return
+                payload, content_type = state.texas[day], "text/csv; charset=ISO-8859-1"
+            else:
+                name = doc.removeprefix("ny/")
+                if name not in state.ny:
+                    self.send_json(404, {"error": f"no New York document {name}"})
+                    return
+                day, payload, content_type = NY_DAY, state.ny[name], "application/json"
+            fault = state.snapshot()["faults"].get(st)
+            if fault == "timeout":
+                time.sleep(TIMEOUT_S)
+            elif fault == "500":
+                self.send_json(500, {"error": "internal server error"})
+                return
+            elif fault == "html":
+                self.send(200, HTML_ERROR, "text/html; charset=utf-8")
+                return
+            elif fault == "truncated":
+                payload = truncate(payload)
+            elif fault == "invalid":
+                payload = corrupt(payload)
+            self.send(200, payload, content_type, day)
+
+        def do_POST(self) -> None:  # noqa: N802
+            if self.path != "/_control":
+                self.send_json(405, {"error": "only /_control takes POST"})
+                return
+            length = int(self.headers.get("Content-Length") or 0)
+            try:
+                state.control(json.loads(self.rfile.read(length) or b"{}"))
+            except (ValueError, TypeError, AttributeError) as exc:
+                self.send_json(422, {"error": str(exc)})
+                return
+            self.send_json(200, state.snapshot())
+
+    return Handler
+
+
+def serve(port: int, day: str | None, feeds_dir: Path = FEEDS_DIR) -> ThreadingHTTPServer:
+    texas = load_texas(feeds_dir / TX_ARCHIVE)
+    ny = {name: (feeds_dir / file).read_bytes() for name, file in NY_FILES.items()}
+    server = ThreadingHTTPServer(("127.0.0.1", port), make_handler(FeedState(texas, ny, day)))
+    server.daemon_threads = True
+    return server
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--port", type=int, default=default_port())
+    parser.add_argument("--day", default=None, help="serve as of this day (default: the latest)")
+    args = parser.parse_args()
+    server = serve(args.port, args.day)
+    print(f"feed server (local stand-in) on http://127.0.0.1:{args.port}", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

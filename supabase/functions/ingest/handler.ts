@@ -1,0 +1,111 @@
+// ingest: called by the pg_cron schedule at 07:30 UTC (net.http_post with the service role key),
+// half an hour before the daily batch. For every enabled row of feed_sources (or the `states`
+// asked for): fetch its documents with the source's time-out, archive every payload fetched
+// (feed_payloads: nothing fetched is lost, the same bytes are stored once), parse and validate it
+// with the state's adapter, and write the state's new day in one transaction. Every state gets an
+// ingest_runs row; a failing state writes nothing else and does not stop the others. A feed whose
+// as-of date is the stored latest day or older changes nothing, and its run says so.
+import { requireRole } from "../_shared/auth.ts";
+import { HttpError, json, onlyKeys, readJsonObject, serveJson } from "../_shared/http.ts";
+import { withDb } from "../_shared/db.ts";
+import { parseFeed } from "../_shared/scratchoff/feeds_stub.ts";
+import { FeedFailure, type FeedSource, fetchDocument, type Fetched, refusal } from "./feeds.ts";
+import { archive, lockState, recordRun, type Run, writeDay } from "./store.ts";
+
+function parseStates(value: unknown): string[] | null {
+  if (value === undefined) return null;
+  if (
+    !Array.isArray(value) || value.length === 0 ||
+    !value.every((s) => typeof s === "string" && /^[A-Za-z]{2}$/.test(s))
+  ) {
+    throw new HttpError(422, "invalid_body", "states must be a non-empty array of 2-letter codes");
+  }
+  return value.map((s) => (s as string).toUpperCase());
+}
+
+async function sources(states: string[] | null): Promise<FeedSource[]> {
+  return await withDb((sql) =>
+    sql.unsafe<FeedSource[]>(
+      `select state, layout, urls, timeout_ms from public.feed_sources
+       where enabled and ($1::text[] is null or state = any($1::text[])) order by state`,
+      [states],
+    )
+  );
+}
+
+/** One state, start to end; never throws (a failure is the run's outcome). */
+export async function ingestState(source: FeedSource): Promise<Run> {
+  const run: Run = {
+    state: source.state,
+    started_at: new Date().toISOString(),
+    as_of: null,
+    stored_as_of: null,
+    outcome: "failed",
+    rows: 0,
+    counts: {},
+    payload_ids: [],
+    error: null,
+  };
+  let fetched: Fetched[] = [];
+  try {
+    const results = await Promise.allSettled(
+      source.urls.map((url) => fetchDocument(url, source.timeout_ms)),
+    );
+    fetched = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+    const failed = results.find((r) => r.status === "rejected");
+    let problem = failed ? (failed as PromiseRejectedResult).reason.message as string : null;
+    problem ??= fetched.map((d) => refusal(d, source.layout)).find((p) => p !== null) ?? null;
+    let parsed = null;
+    if (problem === null) {
+      try {
+        parsed = parseFeed(
+          source.layout,
+          fetched.map((d) => ({ name: d.url, data: d.body })),
+        );
+      } catch (err) {
+        problem = (err as Error).message;
+      }
+    }
+    run.as_of = parsed?.as_of ?? null;
+    run.rows = parsed?.rows.length ?? 0;
+    // Archived first, in its own statement: kept even when the state's write below fails.
+    run.payload_ids = await withDb((sql) => archive(sql, source.state, fetched, run.as_of));
+    if (problem !== null || parsed === null) throw new FeedFailure(problem ?? "no payload");
+    const rows = parsed.rows.map((r) => ({ ...r, state: source.state }));
+    await withDb((sql) =>
+      sql.begin(async (tx) => {
+        run.stored_as_of = await lockState(tx, source.state);
+        if (run.stored_as_of !== null && parsed.as_of <= run.stored_as_of) {
+          run.outcome = parsed.as_of === run.stored_as_of ? "same_day" : "older";
+        } else {
+          run.counts = await writeDay(tx, source.state, parsed.as_of, rows);
+          run.outcome = "ingested";
+        }
+        await recordRun(tx, run);
+      })
+    );
+    return run;
+  } catch (err) {
+    run.outcome = "failed";
+    run.counts = {};
+    run.error = err instanceof FeedFailure ? err.message : `${(err as Error).message}`;
+    if (!(err instanceof FeedFailure)) console.error(err);
+    try {
+      await withDb((sql) => recordRun(sql, run));
+    } catch (recordErr) {
+      console.error(`could not record the failed run of ${source.state}:`, recordErr);
+    }
+    return run;
+  }
+}
+
+export const handler = serveJson(["POST"], async (req) => {
+  requireRole(req, "service_role");
+  const body = await readJsonObject(req);
+  onlyKeys(body, ["states"]);
+  const t0 = performance.now();
+  const runs = await Promise.all((await sources(parseStates(body.states))).map(ingestState));
+  const outcomes: Record<string, number> = {};
+  for (const r of runs) outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
+  return json({ runs, outcomes, timings_ms: { total: Math.round(performance.now() - t0) } });
+});

@@ -1,0 +1,253 @@
+// The database side of ingest: the archive of fetched payloads, one state's day written in one
+// transaction exactly as trainer/ingest.py's write_scratchoff writes a one-day file (games, prize
+// tiers, the day's historical_snapshots, the active flags), and the record of every run.
+import type { Sql } from "../_shared/db.ts";
+import { gameMetrics, METRIC_FIELDS } from "../_shared/analytics.ts";
+import type { CanonicalRow } from "../_shared/scratchoff/feeds_stub.ts";
+import type { Fetched } from "./feeds.ts";
+
+/** A pool or a transaction: all these need is `unsafe`. */
+type Db = Pick<Sql, "unsafe">;
+
+export type Outcome = "ingested" | "same_day" | "older" | "failed";
+
+export interface Run {
+  state: string;
+  started_at: string;
+  as_of: string | null;
+  stored_as_of: string | null;
+  outcome: Outcome;
+  rows: number;
+  counts: Record<string, { rows: number; inserted: number; updated: number }>;
+  payload_ids: number[];
+  error: string | null;
+}
+
+/** Archives every fetched document (the same bytes from the same URL once); returns their ids. */
+export async function archive(
+  sql: Db,
+  state: string,
+  docs: Fetched[],
+  asOf: string | null,
+): Promise<number[]> {
+  if (docs.length === 0) return [];
+  const rows = docs.map((d) => ({
+    url: d.url,
+    http_status: d.status,
+    content_type: d.content_type,
+    sha256: d.sha256,
+    body: hex(d.body),
+  }));
+  const ids = await sql.unsafe<{ id: number }[]>(
+    `with docs as (
+       select * from jsonb_to_recordset($2::text::jsonb)
+         as d(url text, http_status int, content_type text, sha256 text, body text)
+     ), added as (
+       insert into public.feed_payloads
+         (state, url, http_status, content_type, as_of, sha256, bytes, body)
+       select $1, url, http_status, content_type, $3::date, sha256,
+         octet_length(decode(body, 'hex')), decode(body, 'hex')
+       from docs
+       on conflict (state, url, sha256) do nothing
+       returning id, url, sha256
+     )
+     select coalesce(a.id, p.id) as id from docs d
+     left join added a on a.url = d.url and a.sha256 = d.sha256
+     left join public.feed_payloads p on p.state = $1 and p.url = d.url and p.sha256 = d.sha256`,
+    [state, JSON.stringify(rows), asOf],
+  );
+  return ids.map((r) => r.id);
+}
+
+function hex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export async function recordRun(sql: Db, run: Run): Promise<void> {
+  await sql.unsafe(
+    `insert into public.ingest_runs (state, started_at, as_of, stored_as_of, outcome, rows,
+       counts, payload_ids, error)
+     values ($1, $2::timestamptz, $3::date, $4::date, $5, $6, $7::text::jsonb, $8::bigint[], $9)`,
+    [
+      run.state,
+      run.started_at,
+      run.as_of,
+      run.stored_as_of,
+      run.outcome,
+      run.rows,
+      JSON.stringify(run.counts),
+      run.payload_ids,
+      run.error,
+    ],
+  );
+}
+
+interface StoredGame {
+  game_number: string;
+  overall_odds: number | null;
+  total_tickets_printed: number | null;
+}
+
+/** The state's latest stored snapshot day, under a per-state lock held to the transaction's end
+ * (two ingest calls at once: the second waits, then sees the first one's day). */
+export async function lockState(sql: Db, state: string): Promise<string | null> {
+  await sql.unsafe(`select pg_advisory_xact_lock(hashtext('ingest:' || $1))`, [state]);
+  const [row] = await sql.unsafe<{ day: string | null }[]>(
+    `select max(h.snapshot_date)::text as day from public.historical_snapshots h
+     join public.games g on g.id = h.game_id where g.state = $1`,
+    [state],
+  );
+  return row.day;
+}
+
+function counted(flags: { inserted: boolean }[], total: number) {
+  const inserted = flags.filter((f) => f.inserted).length;
+  return { rows: total, inserted, updated: flags.length - inserted };
+}
+
+// insert .. on conflict update only the rows whose values differ (as trainer/ingest.py's _upsert).
+function upsert(table: string, key: string[], columns: string[], source: string): string {
+  const values = columns.filter((c) => !key.includes(c));
+  return `insert into public.${table} (${columns.join(", ")})
+    select ${columns.join(", ")} from (${source}) s
+    on conflict (${key.join(", ")}) do update set
+      ${values.map((c) => `${c} = excluded.${c}`).join(", ")}
+    where (${values.map((c) => `${table}.${c}`).join(", ")})
+      is distinct from (${values.map((c) => `excluded.${c}`).join(", ")})
+    returning (xmax = 0) as inserted`;
+}
+
+const GAME_COLUMNS = [
+  "state",
+  "game_number",
+  "name",
+  "ticket_price",
+  "overall_odds",
+  "total_tickets_printed",
+  "top_prize_amount",
+  "total_top_prizes",
+  "remaining_top_prizes",
+  "first_seen",
+  "last_scraped_at",
+];
+
+// The feed's game rows merged with what the database knows: attributes the feed lacks (odds,
+// tickets printed) are kept, first_seen never moves later, last_scraped_at never earlier.
+const UPSERT_GAMES = upsert(
+  "games",
+  ["state", "game_number"],
+  GAME_COLUMNS,
+  `select $1::text as state, r.game_number, r.name, r.ticket_price,
+     coalesce(r.overall_odds, g.overall_odds) as overall_odds,
+     coalesce(r.total_tickets_printed, g.total_tickets_printed) as total_tickets_printed,
+     r.top_prize_amount, r.total_top_prizes, r.remaining_top_prizes,
+     least(r.first_seen, g.first_seen) as first_seen,
+     greatest(r.last_scraped_at, g.last_scraped_at) as last_scraped_at
+   from jsonb_to_recordset($2::text::jsonb) as r(game_number text, name text,
+     ticket_price numeric, overall_odds float8, total_tickets_printed bigint,
+     top_prize_amount numeric, total_top_prizes bigint, remaining_top_prizes bigint,
+     first_seen date, last_scraped_at timestamptz)
+   left join public.games g on g.state = $1 and g.game_number = r.game_number`,
+);
+
+const UPSERT_TIERS = upsert(
+  "prize_tiers",
+  ["game_id", "snapshot_date", "prize_amount"],
+  ["game_id", "snapshot_date", "prize_amount", "prizes_printed", "prizes_remaining"],
+  `select g.id as game_id, r.snapshot_date, r.prize_amount, r.prizes_printed, r.prizes_remaining
+   from jsonb_to_recordset($2::text::jsonb) as r(game_number text, snapshot_date date,
+     prize_amount numeric, prizes_printed bigint, prizes_remaining bigint)
+   join public.games g on g.state = $1 and g.game_number = r.game_number`,
+);
+
+const SNAPSHOT_COLUMNS = ["reason", ...METRIC_FIELDS];
+const UPSERT_SNAPSHOTS = upsert(
+  "historical_snapshots",
+  ["game_id", "snapshot_date"],
+  ["game_id", "snapshot_date", ...SNAPSHOT_COLUMNS],
+  `select g.id as game_id, h.snapshot_date, ${SNAPSHOT_COLUMNS.map((c) => `h.${c}`).join(", ")}
+   from jsonb_array_elements($2::text::jsonb) e
+   cross join lateral jsonb_populate_record(null::public.historical_snapshots, e) h
+   join public.games g on g.state = $1 and g.game_number = e->>'game_number'`,
+);
+
+// A game is active when it is in its state's latest snapshot: this day, the newest stored.
+const SET_ACTIVE = `update public.games set is_active = (game_number = any($2::text[]))
+  where state = $1 and is_active is distinct from (game_number = any($2::text[]))`;
+
+/** Groups a state's canonical rows by game, in the order the rows came. */
+function byGame(rows: CanonicalRow[]): Map<string, CanonicalRow[]> {
+  const games = new Map<string, CanonicalRow[]>();
+  for (const row of rows) {
+    const list = games.get(row.game_number);
+    if (list) list.push(row);
+    else games.set(row.game_number, [row]);
+  }
+  return games;
+}
+
+/** Writes one state's new day (the caller's transaction, the state locked); returns the counts. */
+export async function writeDay(
+  sql: Db,
+  state: string,
+  asOf: string,
+  rows: CanonicalRow[],
+): Promise<Run["counts"]> {
+  const stored = new Map(
+    (await sql.unsafe<StoredGame[]>(
+      `select game_number, overall_odds, total_tickets_printed::float8 as total_tickets_printed
+       from public.games where state = $1`,
+      [state],
+    )).map((g) => [g.game_number, g]),
+  );
+  const games = [];
+  const snapshots = [];
+  for (const [number, tiers] of byGame(rows)) {
+    const head = tiers[0];
+    const known = stored.get(number);
+    const odds = head.overall_odds ?? known?.overall_odds ?? null;
+    const printed = head.total_tickets_printed ?? known?.total_tickets_printed ?? null;
+    // The top tier: the largest prize, as write_scratchoff's game_rows picks it.
+    const top = tiers.reduce((a, b) => (b.prize_amount > a.prize_amount ? b : a));
+    games.push({
+      game_number: number,
+      name: head.game_name,
+      ticket_price: head.ticket_price,
+      overall_odds: head.overall_odds,
+      total_tickets_printed: head.total_tickets_printed,
+      top_prize_amount: top.prize_amount,
+      total_top_prizes: top.prizes_printed,
+      remaining_top_prizes: top.prizes_remaining,
+      first_seen: asOf,
+      last_scraped_at: `${asOf}T00:00:00Z`,
+    });
+    const metrics = gameMetrics(
+      tiers.map((t) => ({
+        prize: t.prize_amount,
+        printed: t.prizes_printed,
+        remaining: t.prizes_remaining,
+      })),
+      head.ticket_price,
+      odds,
+      printed,
+    );
+    snapshots.push({ ...metrics, game_number: number, snapshot_date: asOf });
+  }
+  const tierRows = rows.map((r) => ({
+    game_number: r.game_number,
+    snapshot_date: asOf,
+    prize_amount: r.prize_amount,
+    prizes_printed: r.prizes_printed,
+    prizes_remaining: r.prizes_remaining,
+  }));
+  type Flags = { inserted: boolean }[];
+  const gameFlags = await sql.unsafe<Flags>(UPSERT_GAMES, [state, JSON.stringify(games)]);
+  const tierFlags = await sql.unsafe<Flags>(UPSERT_TIERS, [state, JSON.stringify(tierRows)]);
+  const snapFlags = await sql.unsafe<Flags>(UPSERT_SNAPSHOTS, [state, JSON.stringify(snapshots)]);
+  await sql.unsafe(SET_ACTIVE, [state, games.map((g) => g.game_number)]);
+  return {
+    games: counted(gameFlags, games.length),
+    prize_tiers: counted(tierFlags, tierRows.length),
+    historical_snapshots: counted(snapFlags, snapshots.length),
+  };
+}
