@@ -20,6 +20,7 @@ class Stack:
     anon_key: str
     service_role_key: str
     jwt_secret: str
+    feed_url: str  # the loopback feed server (scripts/local/feed_server.py)
 
     def functions_url(self, name: str) -> str:
         return f"{self.url}/functions/v1/{name}"
@@ -27,7 +28,7 @@ class Stack:
 
 @pytest.fixture(scope="session")
 def stack() -> Stack:
-    if "SUPABASE_URL" not in os.environ:
+    if "FEED_SERVER_URL" not in os.environ:
         out = subprocess.run(
             [str(ROOT / "scripts" / "stack"), "env"], capture_output=True, text=True, check=True
         ).stdout
@@ -40,4 +41,5 @@ def stack() -> Stack:
         anon_key=os.environ["SUPABASE_ANON_KEY"],
         service_role_key=os.environ["SUPABASE_SERVICE_ROLE_KEY"],
         jwt_secret=os.environ["SUPABASE_JWT_SECRET"],
+        feed_url=os.environ["FEED_SERVER_URL"],
     )

@@ -10,12 +10,14 @@ import urllib.error
 import urllib.request
 
 import psycopg
+import pytest
 
 from trainer.ingest import ingest_files
 from trainer.registry import publish
 
 _loaded: set[str] = set()
 MODEL_REFRESH_S = 10
+WAIT_S = 60
 
 
 def ensure_loaded(db_url: str) -> None:
@@ -80,3 +82,26 @@ def assert_json_error(status: int, headers, body, want_status: int, want_code: s
 def latest_snapshot(db_url: str) -> str:
     with psycopg.connect(db_url) as conn:
         return conn.execute("select max(snapshot_date)::text from public.prize_tiers").fetchone()[0]
+
+
+def run_job(conn: psycopg.Connection, command: str) -> dict:
+    """Execute a pg_cron job's command in its own transaction (as pg_cron does), wait for the pg_net
+    stand-in's recorded response; the parsed JSON of a 200."""
+    with conn.transaction():
+        request_id = conn.execute(command).fetchone()[0]
+    deadline = time.monotonic() + WAIT_S
+    while time.monotonic() < deadline:
+        row = conn.execute(
+            "select status_code, content, timed_out, error_msg from net._http_response"
+            " where id = %s",
+            (request_id,),
+        ).fetchone()
+        if row is not None:
+            break
+        time.sleep(0.2)
+    else:
+        pytest.fail(f"no response recorded for request {request_id} in {WAIT_S} s")
+    status, content, timed_out, error = row
+    assert not timed_out and error is None, (timed_out, error)
+    assert status == 200, content
+    return json.loads(content)

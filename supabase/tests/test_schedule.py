@@ -7,41 +7,14 @@ the first run must insert them all) and, unless there were some before, afterwar
 
 from __future__ import annotations
 
-import json
-import time
-
 import psycopg
 import pytest
-from stack_data import ensure_loaded
-
-WAIT_S = 60
+from stack_data import ensure_loaded, run_job
 
 
 @pytest.fixture(scope="module", autouse=True)
 def loaded(stack):
     ensure_loaded(stack.db_url)
-
-
-def run_job(conn: psycopg.Connection, command: str) -> dict:
-    """Execute the job's command in its own transaction, wait for pg_net's recorded response."""
-    with conn.transaction():
-        request_id = conn.execute(command).fetchone()[0]
-    deadline = time.monotonic() + WAIT_S
-    while time.monotonic() < deadline:
-        row = conn.execute(
-            "select status_code, content, timed_out, error_msg from net._http_response"
-            " where id = %s",
-            (request_id,),
-        ).fetchone()
-        if row is not None:
-            break
-        time.sleep(0.2)
-    else:
-        pytest.fail(f"no response recorded for request {request_id} in {WAIT_S} s")
-    status, content, timed_out, error = row
-    assert not timed_out and error is None, (timed_out, error)
-    assert status == 200, content
-    return json.loads(content)
 
 
 def predictable_active_games(conn: psycopg.Connection, day: str) -> tuple[int, list[int]]:

@@ -1,0 +1,127 @@
+"""Helpers of the daily-loop tests (test_ingest_feeds, test_feed_replay, test_freshness): drive
+the loopback feed server, add feed sources of test-only state codes (so that the shipped TX data
+other tests read is never touched), call `ingest`, and hash a state's stored content."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+from stack_data import http
+
+TX_PATH = "tx/scratchoff.csv"
+
+
+def feed_control(feed_url: str, **changes) -> dict:
+    """POST /_control of the feed server: day (None = latest) and/or faults {state: fault}."""
+    request = urllib.request.Request(
+        f"{feed_url}/_control",
+        data=json.dumps(changes).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def shipped_days(feed_url: str) -> list[str]:
+    with urllib.request.urlopen(f"{feed_url}/_control", timeout=10) as response:
+        return json.loads(response.read())["days"]
+
+
+def ingest(stack, states: list[str] | None = None) -> dict[str, dict]:
+    """Calls `ingest` through the gateway; {state: its run}."""
+    status, _, body = http(
+        stack.functions_url("ingest"),
+        {} if states is None else {"states": states},
+        stack.service_role_key,
+        timeout=120,
+    )
+    assert status == 200, body
+    return {run["state"]: run for run in body["runs"]}
+
+
+def drop_state(conn: psycopg.Connection, state: str) -> None:
+    """Everything stored for a test state: its games (tiers, snapshots, predictions cascade), its
+    runs, its archived payloads and its source."""
+    conn.execute("delete from public.games where state = %s", (state,))
+    conn.execute("delete from public.ingest_runs where state = %s", (state,))
+    conn.execute("delete from public.feed_payloads where state = %s", (state,))
+    conn.execute("delete from public.feed_sources where state = %s", (state,))
+
+
+@contextmanager
+def test_sources(
+    conn: psycopg.Connection, feed_url: str, states: dict[str, str], only: bool = False
+) -> Iterator[None]:
+    """Feed sources for test-only state codes ({state: the server path it reads}, layout TX) on a
+    clean slate; with only=True every other source is disabled meanwhile (for the cron job's
+    command, which ingests every enabled source). Afterwards all of it is removed or restored, and
+    the feed server serves the latest day without faults again."""
+    for state in states:
+        drop_state(conn, state)
+    disabled: list[str] = []
+    if only:
+        disabled = [
+            s
+            for (s,) in conn.execute(
+                "update public.feed_sources set enabled = false where enabled returning state"
+            ).fetchall()
+        ]
+    for state, path in states.items():
+        conn.execute(
+            "insert into public.feed_sources (state, layout, urls, timeout_ms)"
+            " values (%s, 'TX', array[%s], 20000)",
+            (state, f"{feed_url}/{state}/{path}"),
+        )
+    try:
+        yield
+    finally:
+        feed_control(feed_url, day=None, faults={})
+        for state in states:
+            drop_state(conn, state)
+        if disabled:
+            conn.execute(
+                "update public.feed_sources set enabled = true where state = any(%s)", (disabled,)
+            )
+
+
+# One md5 per table of a state's stored content, by game number (ids and the state code left
+# out, so that two states, or two databases, can be compared).
+CONTENT_SQL = {
+    "games": """select md5(coalesce(string_agg(row(g.game_number, g.name, g.ticket_price,
+        g.overall_odds, g.total_tickets_printed, g.top_prize_amount, g.total_top_prizes,
+        g.remaining_top_prizes, g.is_active, g.first_seen, g.last_scraped_at)::text, '|'
+        order by g.game_number), '')) from public.games g where g.state = %s""",
+    "prize_tiers": """select md5(coalesce(string_agg(row(g.game_number, t.snapshot_date,
+        t.prize_amount, t.prizes_printed, t.prizes_remaining)::text, '|'
+        order by g.game_number, t.snapshot_date, t.prize_amount), ''))
+        from public.prize_tiers t join public.games g on g.id = t.game_id where g.state = %s""",
+    "historical_snapshots": """select md5(coalesce(string_agg(
+        (to_jsonb(h) - 'game_id' - 'created_at' || jsonb_build_object('game', g.game_number))::text,
+        '|' order by g.game_number, h.snapshot_date), ''))
+        from public.historical_snapshots h join public.games g on g.id = h.game_id
+        where g.state = %s""",
+}
+
+
+def content_hash(conn: psycopg.Connection, state: str) -> dict[str, str]:
+    return {table: conn.execute(sql, (state,)).fetchone()[0] for table, sql in CONTENT_SQL.items()}
+
+
+def counts(conn: psycopg.Connection, state: str) -> dict[str, int]:
+    return dict(
+        zip(
+            ["games", "tiers", "days"],
+            conn.execute(
+                "select count(distinct g.id), count(*), count(distinct t.snapshot_date)"
+                " from public.prize_tiers t join public.games g on g.id = t.game_id"
+                " where g.state = %s",
+                (state,),
+            ).fetchone(),
+            strict=True,
+        )
+    )
