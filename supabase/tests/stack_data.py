@@ -98,7 +98,7 @@ def run_job(conn: psycopg.Connection, command: str) -> dict:
         ).fetchone()
         if row is not None:
             break
-        time.sleep(0.2)
+        time.sleep(0.05)
     else:
         pytest.fail(f"no response recorded for request {request_id} in {WAIT_S} s")
     status, content, timed_out, error = row
