@@ -13,7 +13,7 @@ create table public.feed_sources (
   urls text[] not null check (cardinality(urls) between 1 and 4),
   enabled boolean not null default true,
   timeout_ms integer not null default 20000 check (timeout_ms between 100 and 120000),
-  stale_after_days integer not null default 3 check (stale_after_days between 0 and 365),
+  stale_after_days integer not null default 3 check (stale_after_days between 0 and 3650),
   updated_at timestamptz not null default now()
 );
 

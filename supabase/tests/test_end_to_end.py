@@ -17,7 +17,7 @@ from stack_data import ensure_loaded, http
 from trainer.export import INPUT_NAME, MODELS_DIR, load_manifest, ort_session
 from trainer.scratchoff.analytics import GameMetrics
 from trainer.scratchoff.features import FEATURE_NAMES, day_number, game_features, game_histories
-from trainer.scratchoff.prediction import PredictionRow, prediction_row
+from trainer.scratchoff.prediction import PredictionRow, prediction_row, stale_reason
 from trainer.scratchoff.store import read_scratchoff
 
 REGRESSORS = ["ev_change_14d_rf", "ev_change_14d_xgb"]
@@ -89,6 +89,10 @@ def python_predictions(pipeline, date) -> list[Expected]:
             continue
         t = max(days)
         metrics = history[t]
+        stale = stale_reason(pipeline_date(t), str(date)[:10])
+        if stale is not None:  # the analytics of its day, no forecast
+            out.append(Expected(game_id, label, t, metrics, None, None, None, stale))
+            continue
         x = game_features(history, t, day_number(first_seen))
         out.append(
             Expected(game_id, label, t, metrics, x, None, None, None if x else metrics.reason)
@@ -143,7 +147,10 @@ def test_predict_over_http_agrees_with_the_python_pipeline(stack, pipeline, whic
     for e in expected:
         got = answers[e.game_id]
         snapshot = None if e.snapshot_day is None else pipeline_date(e.snapshot_day)
-        assert got["snapshot_date"] == snapshot, e.label
+        assert got["snapshot_date"] == got["data_as_of"] == snapshot, e.label
+        assert got["stale"] == (e.reason or "").startswith("stale: "), (e.label, got["reason"])
+        if got["stale"]:
+            assert got["reason"] == e.reason and got["analytics"] is not None, e.label
         if e.row is None or e.row.reason is not None:
             assert got["prediction"] is None, f"{e.label}: Python refuses ({e.reason})"
             continue

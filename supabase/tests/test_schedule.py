@@ -3,7 +3,12 @@
 stand-in, the function's 200 recorded in net._http_response, and the day's predictions in the
 table: one per predictable active game. Run twice, the row count is unchanged. The command's
 run_date is today (UTC, from the database's clock): the test deletes today's rows first (so that
-the first run must insert them all) and, unless there were some before, afterwards too."""
+the first run must insert them all) and, unless there were some before, afterwards too.
+
+The shipped data is months older than today: with the default freshness limit the scheduled batch
+predicts nothing and says why ("stale: latest data ..."); the test then raises the Texas feed's
+configured limit (feed_sources.stale_after_days) to the data's age for the runs that predict, and
+restores it afterwards."""
 
 from __future__ import annotations
 
@@ -49,7 +54,21 @@ def test_the_cron_jobs_command_writes_the_days_predictions_once(stack):
             "select count(*) from public.predictions where prediction_date = %s", (today,)
         ).fetchone()[0]
         conn.execute("delete from public.predictions where prediction_date = %s", (today,))
+        latest, limit = conn.execute(
+            "select max(h.snapshot_date)::text, (select stale_after_days from public.feed_sources"
+            " where state = 'TX') from public.historical_snapshots h"
+            " join public.games g on g.id = h.game_id where g.state = 'TX'"
+        ).fetchone()
         try:
+            stale = run_job(conn, command)
+            assert stale["predictions"]["rows"] == 0
+            assert stale["data_as_of"] == {"TX": latest}
+            assert {s["reason"] for s in stale["skipped"]} == {f"stale: latest data {latest}"}
+            conn.execute(
+                "update public.feed_sources set stale_after_days = %s::date - %s::date"
+                " where state = 'TX'",
+                (today, latest),
+            )
             first = run_job(conn, command)
             rows = conn.execute(
                 "select game_id, model_version from public.predictions"
@@ -81,5 +100,8 @@ def test_the_cron_jobs_command_writes_the_days_predictions_once(stack):
             ).fetchone()[0]
             assert again == len(rows)
         finally:
+            conn.execute(
+                "update public.feed_sources set stale_after_days = %s where state = 'TX'", (limit,)
+            )
             if not existed:  # rows that were there before are back, rewritten the same way
                 conn.execute("delete from public.predictions where prediction_date = %s", (today,))

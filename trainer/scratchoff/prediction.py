@@ -13,6 +13,7 @@ value) rather than Python's format(), which rounds half to even and so differs f
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,6 +34,9 @@ REFERENCE_POINTS = 201  # quantiles 0%, 0.5%, ..., 100% of the training forecast
 HISTORY_FULL_DAYS = 28  # confidence: a game observed this long has full history credit
 CONFIDENCE_WEIGHTS = (0.4, 0.4, 0.2)  # history, regressor agreement, classifier agreement
 HORIZON_DAYS = 14
+# Freshness: a game whose latest snapshot is more than this many days older than the prediction
+# date gets no prediction (the default; feed_sources.stale_after_days sets it per state).
+STALE_AFTER_DAYS = 3
 
 
 def reference_quantiles(forecasts: Sequence[float], points: int = REFERENCE_POINTS) -> list[float]:
@@ -207,6 +211,15 @@ class PredictionRow:
     reasoning: str | None
     forecast_ev_per_dollar: float | None
     top_prize_claim_probability: float | None
+
+
+def stale_reason(
+    snapshot_date: str, prediction_date: str, limit_days: int = STALE_AFTER_DAYS
+) -> str | None:
+    """"stale: latest data YYYY-MM-DD" when the game's latest snapshot is more than `limit_days`
+    days before the prediction date (at the limit it is still fresh), else None."""
+    age = (dt.date.fromisoformat(prediction_date) - dt.date.fromisoformat(snapshot_date)).days
+    return f"stale: latest data {snapshot_date}" if age > limit_days else None
 
 
 def no_prediction(reason: str) -> PredictionRow:

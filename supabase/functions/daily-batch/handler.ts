@@ -23,6 +23,7 @@ const PREDICTION_COLUMNS = [
   "recommendation",
   "reasoning",
   "features",
+  "data_as_of",
 ];
 const SNAPSHOT_COLUMNS = ["reason", ...METRIC_FIELDS];
 
@@ -63,6 +64,7 @@ function predictionRows(predictions: GamePrediction[], runDate: string, version:
     recommendation: p.prediction!.recommendation,
     reasoning: p.prediction!.reasoning,
     features: { snapshot_date: p.snapshot_date, ...p.features },
+    data_as_of: p.snapshot_date,
   }));
 }
 
@@ -72,6 +74,16 @@ function snapshotRows(predictions: GamePrediction[]) {
     snapshot_date: p.snapshot_date,
     ...p.metrics,
   }));
+}
+
+/** Per state, the latest as-of date of the data the games were predicted from. */
+function dataAsOf(predictions: GamePrediction[]): Record<string, string> {
+  const latest: Record<string, string> = {};
+  for (const p of predictions) {
+    const day = p.snapshot_date;
+    if (day !== null && !(day <= (latest[p.game.state] ?? ""))) latest[p.game.state] = day;
+  }
+  return latest;
 }
 
 export const handler = serveJson(["POST"], async (req) => {
@@ -101,12 +113,14 @@ export const handler = serveJson(["POST"], async (req) => {
     model_source: [...new Set([...models.models.values()].map((m) => m.source))],
     engine: enginesOf(models.models.values()),
     games: predictions.length,
+    data_as_of: dataAsOf(predictions),
     predictions: counted(written, rows.length),
     historical_snapshots: counted(snapshotsWritten, snapshots.length),
     skipped: predictions.filter((p) => p.prediction === null).map((p) => ({
       game_id: p.game.id,
       state: p.game.state,
       game_number: p.game.game_number,
+      data_as_of: p.snapshot_date,
       reason: p.reason,
     })),
     timings_ms: {

@@ -107,6 +107,8 @@ export function presentPrediction(
     },
     prediction_date: date,
     snapshot_date: p.snapshot_date,
+    data_as_of: p.snapshot_date,
+    stale: p.stale,
     model_version: modelVersion,
     engine,
     prediction: p.prediction,

@@ -12,6 +12,7 @@
  * which gives the same text as the Python reference.
  */
 import { type GameMetrics, pyFloatRepr, pyMax, pyMin } from "./analytics.ts";
+import { dayNumber } from "./features.ts";
 
 export type Recommendation = "strong_buy" | "buy" | "neutral" | "avoid" | "strong_avoid";
 
@@ -28,6 +29,9 @@ export const HISTORY_FULL_DAYS = 28;
 /** history, regressor agreement, classifier agreement */
 export const CONFIDENCE_WEIGHTS: readonly [number, number, number] = [0.4, 0.4, 0.2];
 export const HORIZON_DAYS = 14;
+/** Freshness: a game whose latest snapshot is more than this many days older than the prediction
+ * date gets no prediction (the default; feed_sources.stale_after_days sets it per state). */
+export const STALE_AFTER_DAYS = 3;
 
 /** 0-100: the piecewise-linear empirical CDF of `reference` at the forecast, times 100.
  *
@@ -219,6 +223,17 @@ export interface PredictionRow {
   reasoning: string | null;
   forecast_ev_per_dollar: number | null;
   top_prize_claim_probability: number | null;
+}
+
+/** "stale: latest data YYYY-MM-DD" when the game's latest snapshot is more than `limitDays` days
+ * before the prediction date (at the limit it is still fresh), else null. */
+export function staleReason(
+  snapshotDate: string,
+  predictionDate: string,
+  limitDays: number = STALE_AFTER_DAYS,
+): string | null {
+  const age = dayNumber(predictionDate) - dayNumber(snapshotDate);
+  return age > limitDays ? `stale: latest data ${snapshotDate}` : null;
 }
 
 export function noPrediction(reason: string): PredictionRow {

@@ -5,7 +5,7 @@
 // over all games; build each prediction row (prediction.ts).
 import { type GameMetrics, gameMetrics, METRIC_FIELDS, type Tier } from "./analytics.ts";
 import { dayNumber, FEATURE_NAMES, gameFeatures, WINDOW_DAYS } from "./features.ts";
-import { type PredictionRow, predictionRow } from "./prediction.ts";
+import { type PredictionRow, predictionRow, STALE_AFTER_DAYS, staleReason } from "./prediction.ts";
 import type { Sql } from "../db.ts";
 import {
   activeModels,
@@ -34,6 +34,8 @@ export interface Game {
 /** One game as of a day: its snapshot (the latest on or before the day) and what came before. */
 export interface GameDay {
   game: Game;
+  prediction_date: string; // the day asked for
+  stale_after_days: number; // the freshness limit of the game's state
   snapshot_date: string | null; // null: no snapshot on or before the day
   tiers: Tier[];
   history: Map<number, GameMetrics>; // stored metrics of the WINDOW_DAYS days before
@@ -41,7 +43,8 @@ export interface GameDay {
 
 export interface GamePrediction {
   game: Game;
-  snapshot_date: string | null;
+  snapshot_date: string | null; // the as-of date of the data the prediction is computed from
+  stale: boolean; // the snapshot is older than the state's freshness limit: no prediction
   metrics: GameMetrics | null;
   features: Record<string, number> | null;
   prediction: PredictionRow | null;
@@ -70,6 +73,8 @@ left join lateral (
     g.id, g.state, g.game_number, g.name, g.ticket_price::float8 as ticket_price, g.overall_odds,
     g.total_tickets_printed::float8 as total_tickets_printed, g.first_seen::text as first_seen,
     g.is_active, s.day::text as snapshot_date,
+    coalesce((select f.stale_after_days from public.feed_sources f where f.state = g.state),
+             ${STALE_AFTER_DAYS}) as stale_after_days,
     (select json_agg(json_build_array(t.prize_amount::float8, t.prizes_printed,
                                       t.prizes_remaining))
      from public.prize_tiers t where t.game_id = g.id and t.snapshot_date = s.day) as tiers,
@@ -91,6 +96,7 @@ interface GameDayRow extends Game {
   models: Record<string, string> | null;
   n: number | null;
   snapshot_date: string | null;
+  stale_after_days: number;
   tiers: [number, number, number][] | null;
   history: [string, string | null, ...Json[]][] | null;
 }
@@ -138,6 +144,8 @@ export async function loadGameDays(
       first_seen: r.first_seen,
       is_active: r.is_active,
     },
+    prediction_date: day,
+    stale_after_days: r.stale_after_days,
     snapshot_date: r.snapshot_date,
     tiers: (r.tiers ?? []).map(([prize, printed, remaining]) => ({ prize, printed, remaining })),
     history: historyOf(r.history),
@@ -165,7 +173,13 @@ export async function scratchoffModels(active: Map<string, string>): Promise<Mod
 export async function predictGameDays(days: GameDay[], set: ModelSet): Promise<GamePrediction[]> {
   const prepared = days.map((d) => {
     if (d.snapshot_date === null) {
-      return { d, metrics: null, x: null, reason: "no snapshot on or before the date" };
+      return {
+        d,
+        metrics: null,
+        x: null,
+        stale: false,
+        reason: "no snapshot on or before the date",
+      };
     }
     const metrics = gameMetrics(
       d.tiers,
@@ -173,11 +187,15 @@ export async function predictGameDays(days: GameDay[], set: ModelSet): Promise<G
       d.game.overall_odds,
       d.game.total_tickets_printed,
     );
+    // Old data gets the analytics of its day, never a forecast presented as today's.
+    const stale = staleReason(d.snapshot_date, d.prediction_date, d.stale_after_days);
+    if (stale !== null) return { d, metrics, x: null, stale: true, reason: stale };
     const t = dayNumber(d.snapshot_date);
     const history = new Map(d.history);
     history.set(t, metrics);
     const x = gameFeatures(history, t, dayNumber(d.game.first_seen));
-    return { d, metrics, x, reason: x === null ? metrics.reason ?? "no valid metrics" : null };
+    const reason = x === null ? metrics.reason ?? "no valid metrics" : null;
+    return { d, metrics, x, stale: false, reason };
   });
   const rows = prepared.filter((p) => p.x !== null);
   const outputs = new Map<string, Record<string, number[]>>();
@@ -197,6 +215,7 @@ export async function predictGameDays(days: GameDay[], set: ModelSet): Promise<G
       return {
         game: p.d.game,
         snapshot_date: p.d.snapshot_date,
+        stale: p.stale,
         metrics: p.metrics,
         features: null,
         prediction: null,
@@ -220,6 +239,7 @@ export async function predictGameDays(days: GameDay[], set: ModelSet): Promise<G
     return {
       game: p.d.game,
       snapshot_date: p.d.snapshot_date,
+      stale: false,
       metrics: p.metrics,
       features: {
         ...features,
