@@ -16,6 +16,7 @@ from trainer.scratchoff.prediction import (
     prediction_row,
     recommendation,
     reference_quantiles,
+    stale_reason,
 )
 
 NEGATIVE = game_metrics(
@@ -143,3 +144,26 @@ def test_refused_game_gets_no_prediction() -> None:
     assert row.ai_score is None and row.recommendation is None and row.reasoning is None
     bad = prediction_row(NEGATIVE, 30, [float("nan"), 0.0], [0.1, 0.1], [0.5, 0.9], 0.002)
     assert bad.reason is not None and bad.ai_score is None
+
+
+# Freshness, the same cases as prediction_test.ts: fresh up to the limit, stale one day past it.
+@pytest.mark.parametrize(
+    ("snapshot", "prediction", "limit", "want"),
+    [
+        ("2026-07-21", "2026-07-21", 3, None),
+        ("2026-07-21", "2026-07-24", 3, None),
+        ("2026-07-21", "2026-07-25", 3, "stale: latest data 2026-07-21"),
+        ("2026-07-21", "2026-11-30", 3, "stale: latest data 2026-07-21"),
+        ("2026-02-27", "2026-03-02", 2, "stale: latest data 2026-02-27"),  # across a month end
+        ("2026-07-21", "2026-07-21", 0, None),
+        ("2026-07-21", "2026-07-22", 0, "stale: latest data 2026-07-21"),
+        ("2026-07-21", "2026-07-20", 3, None),  # a snapshot after the date is not old
+    ],
+)
+def test_stale_reason(snapshot: str, prediction: str, limit: int, want: str | None) -> None:
+    assert stale_reason(snapshot, prediction, limit) == want
+
+
+def test_stale_reason_defaults_to_three_days() -> None:
+    assert stale_reason("2026-07-21", "2026-07-24") is None
+    assert stale_reason("2026-07-21", "2026-07-25") == "stale: latest data 2026-07-21"

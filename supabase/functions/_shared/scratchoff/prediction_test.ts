@@ -14,6 +14,7 @@ import {
   reasoning,
   recommendation,
   signWord,
+  staleReason,
 } from "./prediction.ts";
 
 function close(actual: number | null, expected: number, rel = 1e-12): void {
@@ -244,4 +245,22 @@ Deno.test("claim probabilities are averaged and clamped to [0, 1]", () => {
   assert.equal(hi.top_prize_claim_probability, 1);
   const lo = predictionRow(NEGATIVE, 30, [0, 0], [-0.4, 0.1], [0.5, 0.9], 0.002);
   assert.equal(lo.top_prize_claim_probability, 0);
+});
+
+Deno.test("staleReason: fresh up to the limit, stale one day past it (as trainer/prediction.py)", () => {
+  const cases: [string, string, number, string | null][] = [
+    ["2026-07-21", "2026-07-21", 3, null],
+    ["2026-07-21", "2026-07-24", 3, null],
+    ["2026-07-21", "2026-07-25", 3, "stale: latest data 2026-07-21"],
+    ["2026-07-21", "2026-11-30", 3, "stale: latest data 2026-07-21"],
+    ["2026-02-27", "2026-03-02", 2, "stale: latest data 2026-02-27"],
+    ["2026-07-21", "2026-07-21", 0, null],
+    ["2026-07-21", "2026-07-22", 0, "stale: latest data 2026-07-21"],
+    ["2026-07-21", "2026-07-20", 3, null],
+  ];
+  for (const [snapshot, day, limit, want] of cases) {
+    assert.equal(staleReason(snapshot, day, limit), want, `${snapshot} -> ${day}, limit ${limit}`);
+  }
+  assert.equal(staleReason("2026-07-21", "2026-07-24"), null);
+  assert.equal(staleReason("2026-07-21", "2026-07-25"), "stale: latest data 2026-07-21");
 });
