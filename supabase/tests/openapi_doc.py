@@ -18,10 +18,11 @@ FUNCTIONS_DIR = ROOT / "supabase" / "functions"
 
 # The functions of the document, by path; `powerball` is written by another engineer and is
 # fuzzed once supabase/functions/powerball/index.ts exists.
-FUNCTIONS = ["health", "predict", "daily-batch", "powerball"]
+FUNCTIONS = ["health", "predict", "daily-batch", "ingest", "powerball"]
 REQUEST_SCHEMAS = {
     "predict": "PredictRequest",
     "daily-batch": "DailyBatchRequest",
+    "ingest": "IngestRequest",
     "powerball": "PowerballRequest",
 }
 

@@ -20,9 +20,9 @@ from feed_loop import TX_PATH, content_hash, counts, feed_control, shipped_days
 from feed_loop import test_sources as sources
 from stack_data import run_job
 
-from trainer.data import load_scratchoff
 from trainer.db import scratch_database
-from trainer.ingest import write_scratchoff
+from trainer.scratchoff.load import load_scratchoff
+from trainer.scratchoff.store import write_scratchoff
 
 
 @pytest.fixture(scope="module")

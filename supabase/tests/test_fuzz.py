@@ -217,7 +217,9 @@ def test_fuzz_health(stack, schema):
     finish(tally, minimum=10)
 
 
-VALID_RUN_DATES = ["2031-01-01", "2001-01-01"]  # after the data (every game) and before it (none)
+# The day after the shipped data (every active game, its data one day old: fresh) and a day before
+# it (none). Later days get no prediction: the data would be stale (test_freshness).
+VALID_RUN_DATES = ["2026-07-22", "2001-01-01"]
 
 
 def test_fuzz_daily_batch(stack, schema):

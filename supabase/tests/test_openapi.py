@@ -158,8 +158,13 @@ def test_real_responses_conform_to_the_document(stack, api):
     check("/health", "GET", 200)
     check("/health", "POST", 200, body={})
     check("/health", "GET", 401, key=None)
-    one = check("/predict", "POST", 200, body={"state": "TX", "game_number": "2400"})
+    # on the shipped data's last day (today the data is months old: stale, no prediction)
+    one = check(
+        "/predict", "POST", 200, body={"state": "TX", "game_number": "2400", "date": "2026-07-21"}
+    )
     assert one["result"]["prediction"]["recommendation"]
+    stale = check("/predict", "POST", 200, body={"state": "TX", "game_number": "2400"})
+    assert stale["result"]["stale"] is True and stale["result"]["prediction"] is None
     assert errors_of("PredictSingleResponse", one) == []
     old = check("/predict", "POST", 200, body={"game_id": 1, "date": "2001-01-01"})
     assert old["result"]["prediction"] is None and old["result"]["reason"]
@@ -181,6 +186,10 @@ def test_real_responses_conform_to_the_document(stack, api):
     check("/daily-batch", "POST", 403, body={})
     check("/daily-batch", "POST", 422, body={"run_date": "yesterday"}, key="service")
     check("/daily-batch", "POST", 422, body={"run_date": "2026-07-21", "x": 1}, key="service")
+    check("/ingest", "POST", 403, body={})
+    check("/ingest", "POST", 422, body={"states": "TX"}, key="service")
+    runs = check("/ingest", "POST", 200, body={"states": ["NO"]}, key="service")
+    assert errors_of("IngestResponse", runs) == [] and runs["runs"] == []
     if function_exists("powerball"):
         tickets = check("/powerball", "POST", 200, body={"count": 3, "seed": 7})
         assert len(tickets["tickets"]) == 3

@@ -2,7 +2,7 @@
 // transaction exactly as trainer/ingest.py's write_scratchoff writes a one-day file (games, prize
 // tiers, the day's historical_snapshots, the active flags), and the record of every run.
 import type { Sql } from "../_shared/db.ts";
-import { gameMetrics, METRIC_FIELDS } from "../_shared/analytics.ts";
+import { gameMetrics, METRIC_FIELDS } from "../_shared/scratchoff/analytics.ts";
 import type { CanonicalRow } from "../_shared/scratchoff/feeds_stub.ts";
 import type { Fetched } from "./feeds.ts";
 
