@@ -30,6 +30,7 @@ import re
 import tarfile
 import threading
 import time
+import urllib.request
 from datetime import UTC, date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -207,6 +208,17 @@ def serve(port: int, day: str | None, feeds_dir: Path = FEEDS_DIR) -> ThreadingH
     server = ThreadingHTTPServer(("127.0.0.1", port), make_handler(FeedState(texas, ny, day)))
     server.daemon_threads = True
     return server
+
+
+def control(feed_url: str, **changes) -> dict:
+    """The client side of POST /_control (tests and the demo): day= and/or faults=; no change
+    given: just reads the state (GET)."""
+    data = json.dumps(changes).encode() if changes else None
+    request = urllib.request.Request(
+        f"{feed_url}/_control", data=data, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
 
 
 def main() -> None:

@@ -4,32 +4,22 @@ other tests read is never touched), call `ingest`, and hash a state's stored con
 
 from __future__ import annotations
 
-import json
-import urllib.request
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import psycopg
 from stack_data import http
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+from local.feed_server import control as feed_control  # noqa: E402 (scripts/ is no package)
+
 TX_PATH = "tx/scratchoff.csv"
 
 
-def feed_control(feed_url: str, **changes) -> dict:
-    """POST /_control of the feed server: day (None = latest) and/or faults {state: fault}."""
-    request = urllib.request.Request(
-        f"{feed_url}/_control",
-        data=json.dumps(changes).encode(),
-        method="POST",
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
-
-
 def shipped_days(feed_url: str) -> list[str]:
-    with urllib.request.urlopen(f"{feed_url}/_control", timeout=10) as response:
-        return json.loads(response.read())["days"]
+    return feed_control(feed_url)["days"]
 
 
 def ingest(stack, states: list[str] | None = None) -> dict[str, dict]:
