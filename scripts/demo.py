@@ -27,7 +27,7 @@ import psycopg
 from local.feed_server import control
 from rich.console import Console
 from rich.table import Table
-from supabase import create_client
+from supabase import ClientOptions, create_client
 
 console = Console(width=140)
 LOOP_DAYS = 3  # the last shipped days that arrive through the scheduled ingest
@@ -234,7 +234,9 @@ def main() -> int:
         rows = top_games(conn, batch["run_date"], batch["model_version"])
         show_batch(batch, rows, today_batch["run_date"])
         show_freshness(conn)
-    client = create_client(os.environ["SUPABASE_URL"], os.environ["SUPABASE_ANON_KEY"])
+    # A cold function process on a busy machine can take seconds: wait as long as the batch does.
+    options = ClientOptions(function_client_timeout=120)
+    client = create_client(os.environ["SUPABASE_URL"], os.environ["SUPABASE_ANON_KEY"], options)
     if rows:
         show_predict(client, rows[0][0], rows[0][1], data_day)
     show_powerball(client)

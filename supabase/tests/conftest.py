@@ -26,8 +26,8 @@ class Stack:
         return f"{self.url}/functions/v1/{name}"
 
 
-@pytest.fixture(scope="session")
-def stack() -> Stack:
+def stack_from_env() -> Stack:
+    """The stack of STACK_PG_PORT / STACK_API_PORT (or the environment scripts/test exports)."""
     if "FEED_SERVER_URL" not in os.environ:
         out = subprocess.run(
             [str(ROOT / "scripts" / "stack"), "env"], capture_output=True, text=True, check=True
@@ -43,3 +43,8 @@ def stack() -> Stack:
         jwt_secret=os.environ["SUPABASE_JWT_SECRET"],
         feed_url=os.environ["FEED_SERVER_URL"],
     )
+
+
+@pytest.fixture(scope="session")
+def stack() -> Stack:
+    return stack_from_env()
