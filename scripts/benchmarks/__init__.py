@@ -20,6 +20,8 @@ One module per section (each can be skipped with --skip):
   scale    (scale.py) `daily-batch` for the Texas games replicated over enough states for 5,000
            active games, in a scratch database (created and dropped here), served by a
            daily-batch process spawned for it; run twice.
+  ingest   (ingest.py) `ingest` through the gateway and the loopback feed server: one Texas day
+           in the function, new and again; 50 states' feeds of one day in one call, end to end.
   onnx     (model_files.py) each .onnx size from onnx_models/manifest.json.
   native   (native.py) the same single-game prediction in Python in process (metrics, features,
            the four models, the prediction row): onnxruntime and the refitted native models.
