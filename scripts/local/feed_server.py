@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import email.utils
+import gzip
 import json
 import os
 import re
@@ -40,8 +41,8 @@ FEEDS_DIR = ROOT / "trainer" / "data" / "feeds"
 TX_ARCHIVE = "tx_scratchoff_csv_2026-03-29_to_2026-07-21.tar.gz"
 NY_DAY = "2025-10-13"
 NY_FILES = {
-    "prize_status.json": f"ny_prize_status_{NY_DAY}.json",
-    "game_list.json": f"ny_game_list_{NY_DAY}.json",
+    "prize_status.json": f"ny_prize_status_{NY_DAY}.json.gz",
+    "game_list.json": f"ny_game_list_{NY_DAY}.json.gz",
 }
 FAULTS = {"timeout", "500", "html", "truncated", "invalid"}
 TIMEOUT_S = 30
@@ -204,7 +205,7 @@ def make_handler(state: FeedState) -> type[BaseHTTPRequestHandler]:
 
 def serve(port: int, day: str | None, feeds_dir: Path = FEEDS_DIR) -> ThreadingHTTPServer:
     texas = load_texas(feeds_dir / TX_ARCHIVE)
-    ny = {name: (feeds_dir / file).read_bytes() for name, file in NY_FILES.items()}
+    ny = {name: gzip.decompress((feeds_dir / f).read_bytes()) for name, f in NY_FILES.items()}
     server = ThreadingHTTPServer(("127.0.0.1", port), make_handler(FeedState(texas, ny, day)))
     server.daemon_threads = True
     return server

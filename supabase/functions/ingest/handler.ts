@@ -8,7 +8,7 @@
 import { requireRole } from "../_shared/auth.ts";
 import { HttpError, json, onlyKeys, readJsonObject, serveJson } from "../_shared/http.ts";
 import { withDb } from "../_shared/db.ts";
-import { parseFeed } from "../_shared/scratchoff/feeds_stub.ts";
+import { parseFeed } from "../_shared/scratchoff/feeds/registry.ts";
 import { FeedFailure, type FeedSource, fetchDocument, type Fetched, refusal } from "./feeds.ts";
 import { archive, lockState, recordRun, type Run, writeDay } from "./store.ts";
 
@@ -31,6 +31,15 @@ async function sources(states: string[] | null): Promise<FeedSource[]> {
       [states],
     )
   );
+}
+
+/** The as-of date for a feed that carries none in its data (New York): the day of the documents'
+ * Last-Modified header (the latest one), else the day they were fetched (UTC). Texas's feed names
+ * its own date and ignores this. */
+export function dateHint(docs: Fetched[]): string {
+  const stamps = docs.map((d) => Date.parse(d.last_modified ?? "")).filter(Number.isFinite);
+  const when = stamps.length > 0 ? new Date(Math.max(...stamps)) : new Date();
+  return when.toISOString().slice(0, 10);
 }
 
 /** One state, start to end; never throws (a failure is the run's outcome). */
@@ -61,12 +70,13 @@ export async function ingestState(source: FeedSource): Promise<Run> {
         parsed = parseFeed(
           source.layout,
           fetched.map((d) => ({ name: d.url, data: d.body })),
+          dateHint(fetched),
         );
       } catch (err) {
         problem = (err as Error).message;
       }
     }
-    run.as_of = parsed?.as_of ?? null;
+    run.as_of = parsed?.asOf ?? null;
     run.rows = parsed?.rows.length ?? 0;
     // Archived first, in its own statement: kept even when the state's write below fails.
     run.payload_ids = await withDb((sql) => archive(sql, source.state, fetched, run.as_of));
@@ -75,10 +85,10 @@ export async function ingestState(source: FeedSource): Promise<Run> {
     await withDb((sql) =>
       sql.begin(async (tx) => {
         run.stored_as_of = await lockState(tx, source.state);
-        if (run.stored_as_of !== null && parsed.as_of <= run.stored_as_of) {
-          run.outcome = parsed.as_of === run.stored_as_of ? "same_day" : "older";
+        if (run.stored_as_of !== null && parsed.asOf <= run.stored_as_of) {
+          run.outcome = parsed.asOf === run.stored_as_of ? "same_day" : "older";
         } else {
-          run.counts = await writeDay(tx, source.state, parsed.as_of, rows);
+          run.counts = await writeDay(tx, source.state, parsed.asOf, rows);
           run.outcome = "ingested";
         }
         await recordRun(tx, run);

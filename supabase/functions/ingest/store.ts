@@ -3,7 +3,7 @@
 // tiers, the day's historical_snapshots, the active flags), and the record of every run.
 import type { Sql } from "../_shared/db.ts";
 import { gameMetrics, METRIC_FIELDS } from "../_shared/scratchoff/analytics.ts";
-import type { CanonicalRow } from "../_shared/scratchoff/feeds_stub.ts";
+import type { CanonicalRow } from "../_shared/scratchoff/feeds/registry.ts";
 import type { Fetched } from "./feeds.ts";
 
 /** A pool or a transaction: all these need is `unsafe`. */
@@ -150,6 +150,8 @@ const UPSERT_GAMES = upsert(
    left join public.games g on g.state = $1 and g.game_number = r.game_number`,
 );
 
+// Keyed by amount as the prize_tiers table is today (a tier index comes with the tier-index
+// schema); the canonical rows carry tier_index and prize_label already.
 const UPSERT_TIERS = upsert(
   "prize_tiers",
   ["game_id", "snapshot_date", "prize_amount"],
@@ -207,7 +209,7 @@ export async function writeDay(
     const known = stored.get(number);
     const odds = head.overall_odds ?? known?.overall_odds ?? null;
     const printed = head.total_tickets_printed ?? known?.total_tickets_printed ?? null;
-    // The top tier: the largest prize, as write_scratchoff's game_rows picks it.
+    // The top tier: the largest prize, as trainer/scratchoff/store.py's game_rows picks it.
     const top = tiers.reduce((a, b) => (b.prize_amount > a.prize_amount ? b : a));
     games.push({
       game_number: number,
