@@ -81,7 +81,7 @@ reset role;
 select ok(bool_and(c.relrowsecurity), 'row level security on every public table')
 from pg_class c join pg_namespace n on n.oid = c.relnamespace
 where n.nspname = 'public' and c.relkind = 'r';
-select is(count(*)::int, 6, 'six public tables')
+select is(count(*)::int, 9, 'nine public tables (six of the app, three of the daily loop)')
 from pg_class c join pg_namespace n on n.oid = c.relnamespace
 where n.nspname = 'public' and c.relkind = 'r';
 select is(count(*)::int, 0, 'no policy on model_registry')
