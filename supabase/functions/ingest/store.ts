@@ -150,15 +150,22 @@ const UPSERT_GAMES = upsert(
    left join public.games g on g.state = $1 and g.game_number = r.game_number`,
 );
 
-// Keyed by amount as the prize_tiers table is today (a tier index comes with the tier-index
-// schema); the canonical rows carry tier_index and prize_label already.
+// Keyed by the tier's index within its game's day (two tiers may pay the same amount).
+const TIER_VALUES = [
+  "tier_index",
+  "prize_label",
+  "prize_amount",
+  "prizes_printed",
+  "prizes_remaining",
+];
 const UPSERT_TIERS = upsert(
   "prize_tiers",
-  ["game_id", "snapshot_date", "prize_amount"],
-  ["game_id", "snapshot_date", "prize_amount", "prizes_printed", "prizes_remaining"],
-  `select g.id as game_id, r.snapshot_date, r.prize_amount, r.prizes_printed, r.prizes_remaining
+  ["game_id", "snapshot_date", "tier_index"],
+  ["game_id", "snapshot_date", ...TIER_VALUES],
+  `select g.id as game_id, r.snapshot_date, ${TIER_VALUES.map((c) => `r.${c}`).join(", ")}
    from jsonb_to_recordset($2::text::jsonb) as r(game_number text, snapshot_date date,
-     prize_amount numeric, prizes_printed bigint, prizes_remaining bigint)
+     tier_index smallint, prize_label text, prize_amount numeric, prizes_printed bigint,
+     prizes_remaining bigint)
    join public.games g on g.state = $1 and g.game_number = r.game_number`,
 );
 
@@ -209,8 +216,8 @@ export async function writeDay(
     const known = stored.get(number);
     const odds = head.overall_odds ?? known?.overall_odds ?? null;
     const printed = head.total_tickets_printed ?? known?.total_tickets_printed ?? null;
-    // The top tier: the largest prize, as trainer/scratchoff/store.py's game_rows picks it.
-    const top = tiers.reduce((a, b) => (b.prize_amount > a.prize_amount ? b : a));
+    // The top tier: tier 1, the advertised top prize (as trainer/scratchoff/store.py's game_rows).
+    const top = tiers.find((t) => t.tier_index === 1) ?? tiers[0];
     games.push({
       game_number: number,
       name: head.game_name,
@@ -238,6 +245,8 @@ export async function writeDay(
   const tierRows = rows.map((r) => ({
     game_number: r.game_number,
     snapshot_date: asOf,
+    tier_index: r.tier_index,
+    prize_label: r.prize_label,
     prize_amount: r.prize_amount,
     prizes_printed: r.prizes_printed,
     prizes_remaining: r.prizes_remaining,
