@@ -43,9 +43,10 @@ def test_the_batch_predicts_at_the_limit_and_skips_one_day_past(stack, conn, lat
     try:
         status, _, fresh = http(url, {"run_date": at}, stack.service_role_key)
         assert status == 200, fresh
-        assert fresh["data_as_of"] == {"TX": latest.isoformat()}
+        tx = [s for s in fresh["skipped"] if s["state"] == "TX"]
+        assert fresh["data_as_of"]["TX"] == latest.isoformat()
         assert fresh["predictions"]["rows"] > 0
-        assert not any(s["reason"].startswith("stale") for s in fresh["skipped"])
+        assert not any(s["reason"].startswith("stale") for s in tx)
         rows = conn.execute(
             "select distinct data_as_of from public.predictions where prediction_date = %s", (at,)
         ).fetchall()
@@ -53,12 +54,17 @@ def test_the_batch_predicts_at_the_limit_and_skips_one_day_past(stack, conn, lat
 
         status, _, stale = http(url, {"run_date": past}, stack.service_role_key)
         assert status == 200, stale
-        assert stale["predictions"] == {"rows": 0, "inserted": 0, "updated": 0}
-        assert len(stale["skipped"]) == stale["games"] == fresh["games"]
-        assert {s["reason"] for s in stale["skipped"]} == {f"stale: latest data {latest}"}
-        assert {s["data_as_of"] for s in stale["skipped"]} == {latest.isoformat()}
+        tx_games = conn.execute(
+            "select count(*) from public.games where state = 'TX' and is_active"
+        ).fetchone()[0]
+        tx = [s for s in stale["skipped"] if s["state"] == "TX"]
+        assert len(tx) == tx_games
+        assert {s["reason"] for s in tx} == {f"stale: latest data {latest}"}
+        assert {s["data_as_of"] for s in tx} == {latest.isoformat()}
         assert conn.execute(
-            "select count(*) from public.predictions where prediction_date = %s", (past,)
+            "select count(*) from public.predictions p join public.games g on g.id = p.game_id"
+            " where p.prediction_date = %s and g.state = 'TX'",
+            (past,),
         ).fetchone() == (0,)
     finally:
         conn.execute("delete from public.predictions where prediction_date in (%s, %s)", (at, past))

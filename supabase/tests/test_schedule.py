@@ -54,21 +54,19 @@ def test_the_cron_jobs_command_writes_the_days_predictions_once(stack):
             "select count(*) from public.predictions where prediction_date = %s", (today,)
         ).fetchone()[0]
         conn.execute("delete from public.predictions where prediction_date = %s", (today,))
-        latest, limit = conn.execute(
-            "select max(h.snapshot_date)::text, (select stale_after_days from public.feed_sources"
-            " where state = 'TX') from public.historical_snapshots h"
+        latest = conn.execute(
+            "select max(h.snapshot_date)::text from public.historical_snapshots h"
             " join public.games g on g.id = h.game_id where g.state = 'TX'"
-        ).fetchone()
+        ).fetchone()[0]
+        limits = conn.execute("select state, stale_after_days from public.feed_sources").fetchall()
         try:
             stale = run_job(conn, command)
             assert stale["predictions"]["rows"] == 0
-            assert stale["data_as_of"] == {"TX": latest}
-            assert {s["reason"] for s in stale["skipped"]} == {f"stale: latest data {latest}"}
-            conn.execute(
-                "update public.feed_sources set stale_after_days = %s::date - %s::date"
-                " where state = 'TX'",
-                (today, latest),
-            )
+            assert stale["data_as_of"]["TX"] == latest
+            tx = {s["reason"] for s in stale["skipped"] if s["state"] == "TX"}
+            assert tx == {f"stale: latest data {latest}"}
+            # A configured limit that covers the shipped data's age (every state's feed).
+            conn.execute("update public.feed_sources set stale_after_days = 3650")
             first = run_job(conn, command)
             rows = conn.execute(
                 "select game_id, model_version from public.predictions"
@@ -100,8 +98,10 @@ def test_the_cron_jobs_command_writes_the_days_predictions_once(stack):
             ).fetchone()[0]
             assert again == len(rows)
         finally:
-            conn.execute(
-                "update public.feed_sources set stale_after_days = %s where state = 'TX'", (limit,)
-            )
+            for state, limit in limits:
+                conn.execute(
+                    "update public.feed_sources set stale_after_days = %s where state = %s",
+                    (limit, state),
+                )
             if not existed:  # rows that were there before are back, rewritten the same way
                 conn.execute("delete from public.predictions where prediction_date = %s", (today,))
