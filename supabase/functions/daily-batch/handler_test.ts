@@ -119,10 +119,12 @@ test("a run writes one prediction per predictable active game; a rerun changes n
   await deleteRun(RUN_DATE);
   const sql = db();
   // What the database says should be predictable: active games whose latest snapshot on or before
-  // the run date has valid metrics (as stored by ingest, from the Python reference).
+  // the run date has valid metrics (as stored by ingest, from the Python reference) and is within
+  // its state's freshness limit.
   const expected = await sql<{ id: number; predictable: boolean }[]>`
-    select g.id::int as id, coalesce(h.reason is null and h.ev_per_dollar is not null, false)
-      as predictable
+    select g.id::int as id, coalesce(h.reason is null and h.ev_per_dollar is not null
+      and d.day >= ${RUN_DATE}::date - coalesce((select f.stale_after_days
+        from public.feed_sources f where f.state = g.state), 3), false) as predictable
     from public.games g
     left join lateral (select max(snapshot_date) as day from public.prize_tiers
       where game_id = g.id and snapshot_date <= ${RUN_DATE}) d on true

@@ -44,7 +44,9 @@ function data(): Promise<{ latest: string; first: string; games: Row[] }> {
     const games = await sql<Row[]>`
       select g.id::int as id, g.state, g.game_number, max(t.snapshot_date)::text as snapshot_date
       from public.games g join public.prize_tiers t on t.game_id = g.id
-      where g.is_active group by g.id order by g.id`;
+      where g.is_active group by g.id
+      -- games with data of the latest day: fresh at that date (another state's older feed is not)
+      having max(t.snapshot_date) = ${latest}::date order by g.id`;
     return { latest, first, games };
   })();
   return known;
