@@ -8,8 +8,9 @@ Protocol (nothing from the scored weeks touches training or hyperparameters):
   day <= m - 14 (the 14-day label of a training row is then known on day m) and predict.
 - Baselines, from the same information: regression: persistence (change 0) and trend (the last
   14 days' change repeated, the `ev_change_14d_past` feature); classifier: the base rate of the
-  training rows, and each game's own past claim rate (its training rows' rate, shrunk toward the
-  base rate with a prior of PRIOR_ROWS rows so a short history does not give 0 or 1).
+  labels known on the scored day t (day <= t - 14), and each game's own past claim rate (its known
+  labels' rate, shrunk toward the base rate with a prior of 14 rows so a short history does not
+  give 0 or 1): the same rule as the live scorecard (trainer/scratchoff/scorecard.py).
 - Metrics: MAE and skill = 1 - MAE_model / MAE_baseline; log-loss, Brier, Brier skill, ROC AUC and
   a calibration table. 95% intervals: circular block bootstrap over scored days (blocks of
   BLOCK_DAYS consecutive days, BOOTSTRAP resamples, fixed seed).
@@ -46,6 +47,7 @@ from trainer.scratchoff.forecast import (  # noqa: E402
     matrix,
     predict,
 )
+from trainer.scratchoff.scorecard import claim_rates  # noqa: E402
 from trainer.stats import (  # noqa: E402
     Interval,
     day_bootstrap_indices,
@@ -57,7 +59,6 @@ STEP_DAYS = 7
 BOOTSTRAP = 1000
 BLOCK_DAYS = 7  # bootstrap block: a week of consecutive scored days
 SEED = 20260721
-PRIOR_ROWS = 14.0  # game claim-rate baseline: shrink toward the base rate by 14 pseudo-rows
 CALIBRATION_BINS = 10
 EPS = 1e-6  # probabilities are clipped to [EPS, 1 - EPS] for log-loss
 REGRESSION_BASELINES = ["persistence", "trend"]
@@ -74,10 +75,20 @@ def scoring_starts(days: np.ndarray, weeks: int = EVAL_WEEKS, step: int = STEP_D
     return [first + i * step for i in range(weeks)]
 
 
-def _game_rates(train: pd.DataFrame, target: str, base: float) -> dict[tuple[str, str], float]:
-    grouped = train.groupby(["state", "game_number"])[target].agg(["sum", "count"])
-    rates = (grouped["sum"] + PRIOR_ROWS * base) / (grouped["count"] + PRIOR_ROWS)
-    return {k: float(v) for k, v in rates.items()}
+def claim_baselines(rows: pd.DataFrame, score: pd.DataFrame, target: str) -> pd.DataFrame:
+    """The base rate and each game's own rate for every scored row, from the labels known on its
+    day t (day <= t - 14), as the live scorecard computes them (scorecard.claim_rates)."""
+    out = pd.DataFrame(index=score.index, columns=["base_rate", "game_rate"], dtype=np.float64)
+    for day, part in score.groupby("day"):
+        known = rows[rows["day"] <= day - HORIZON_DAYS]
+        counts = known.groupby(["state", "game_number"])[target].agg(["sum", "count"])
+        base_claims, base_n = float(known[target].sum()), len(known)
+        rates = []
+        for key in zip(part["state"], part["game_number"], strict=True):
+            claims, n = counts.loc[key] if key in counts.index else (0.0, 0)
+            rates.append(claim_rates(base_claims, base_n, float(claims), int(n)))
+        out.loc[part.index] = rates
+    return out
 
 
 def walk_forward(
@@ -110,11 +121,7 @@ def walk_forward(
                 score["persistence"] = 0.0
                 score["trend"] = score["ev_change_14d_past"]
             else:
-                base = float(train[target].mean())
-                rates = _game_rates(train, target, base)
-                score["base_rate"] = base
-                keys = zip(score["state"], score["game_number"], strict=True)
-                score["game_rate"] = [rates.get(k, base) for k in keys]
+                score[["base_rate", "game_rate"]] = claim_baselines(rows, score, target)
             out.setdefault(target, []).append(score)
             progress(
                 f"[evaluate] {target}: week from day {day_iso(m)}: trained on {len(train)} rows "

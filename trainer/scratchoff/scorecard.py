@@ -212,3 +212,15 @@ def day_figures(rows: Sequence[ScoredPrediction]) -> dict[str, Any]:
     }
     figures["notes"] = verdict(figures)
     return figures
+
+
+PRIOR_ROWS = 14.0  # game claim-rate baseline: shrink toward the base rate by 14 pseudo-rows
+
+
+def claim_rates(
+    base_claims: float, base_n: int, game_claims: float, game_n: int
+) -> tuple[float, float]:
+    """The claim baselines from label counts known on the day: (base rate over all games, 0.5
+    before any label is known; the game's own rate, shrunk toward it)."""
+    base = base_claims / base_n if base_n > 0 else 0.5
+    return base, (game_claims + PRIOR_ROWS * base) / (game_n + PRIOR_ROWS)

@@ -100,3 +100,25 @@ export async function withDb<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
     }
   }
 }
+
+/** A multi-row upsert from a JSON array ($1) that writes only rows whose values differ, so a
+ * rerun changes nothing; each written row returns whether it was inserted. */
+export function upsertSql(table: string, key: string[], columns: string[]): string {
+  const all = [...key, ...columns];
+  return `insert into public.${table} (${all.join(", ")})
+    select ${all.join(", ")} from jsonb_populate_recordset(null::public.${table}, $1::text::jsonb)
+    on conflict (${key.join(", ")}) do update set
+      ${columns.map((c) => `${c} = excluded.${c}`).join(", ")}
+    where (${columns.map((c) => `${table}.${c}`).join(", ")})
+      is distinct from (${columns.map((c) => `excluded.${c}`).join(", ")})
+    returning (xmax = 0) as inserted`;
+}
+
+/** Counts of an upsert's result: rows given, inserted, updated (the rest were unchanged). */
+export function counted(
+  rows: { inserted: boolean }[],
+  total: number,
+): { rows: number; inserted: number; updated: number } {
+  const inserted = rows.filter((r) => r.inserted).length;
+  return { rows: total, inserted, updated: rows.length - inserted };
+}

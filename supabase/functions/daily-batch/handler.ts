@@ -5,7 +5,7 @@
 // with their reason.
 import { requireRole } from "../_shared/auth.ts";
 import { isoDate, json, onlyKeys, readJsonObject, serveJson, todayUtc } from "../_shared/http.ts";
-import { withDb } from "../_shared/db.ts";
+import { counted, upsertSql, withDb } from "../_shared/db.ts";
 import { METRIC_FIELDS } from "../_shared/scratchoff/analytics.ts";
 import { enginesOf } from "../_shared/models.ts";
 import {
@@ -24,19 +24,10 @@ const PREDICTION_COLUMNS = [
   "reasoning",
   "features",
   "data_as_of",
+  "forecast_ev_per_dollar",
+  "top_prize_claim_probability",
 ];
 const SNAPSHOT_COLUMNS = ["reason", ...METRIC_FIELDS];
-
-function upsertSql(table: string, key: string[], columns: string[]): string {
-  const all = [...key, ...columns];
-  return `insert into public.${table} (${all.join(", ")})
-    select ${all.join(", ")} from jsonb_populate_recordset(null::public.${table}, $1::text::jsonb)
-    on conflict (${key.join(", ")}) do update set
-      ${columns.map((c) => `${c} = excluded.${c}`).join(", ")}
-    where (${columns.map((c) => `${table}.${c}`).join(", ")})
-      is distinct from (${columns.map((c) => `excluded.${c}`).join(", ")})
-    returning (xmax = 0) as inserted`;
-}
 
 const UPSERT_PREDICTIONS = upsertSql(
   "predictions",
@@ -46,11 +37,6 @@ const UPSERT_PREDICTIONS = upsertSql(
 const UPSERT_SNAPSHOTS = upsertSql("historical_snapshots", ["game_id", "snapshot_date"], [
   ...SNAPSHOT_COLUMNS,
 ]);
-
-function counted(rows: { inserted: boolean }[], total: number) {
-  const inserted = rows.filter((r) => r.inserted).length;
-  return { rows: total, inserted, updated: rows.length - inserted };
-}
 
 function predictionRows(predictions: GamePrediction[], runDate: string, version: string) {
   return predictions.filter((p) => p.prediction !== null).map((p) => ({
@@ -65,6 +51,8 @@ function predictionRows(predictions: GamePrediction[], runDate: string, version:
     reasoning: p.prediction!.reasoning,
     features: { snapshot_date: p.snapshot_date, ...p.features },
     data_as_of: p.snapshot_date,
+    forecast_ev_per_dollar: p.prediction!.forecast_ev_per_dollar,
+    top_prize_claim_probability: p.prediction!.top_prize_claim_probability,
   }));
 }
 

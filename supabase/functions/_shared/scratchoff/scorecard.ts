@@ -218,3 +218,18 @@ export function dayFigures(rows: readonly ScoredPrediction[]): DayFigures {
   };
   return { ...figures, notes: verdict(figures) };
 }
+
+/** Game claim-rate baseline: the game's labels shrunk toward the base rate by this many rows. */
+export const PRIOR_ROWS = 14.0;
+
+/** The claim baselines from label counts known on the day: base rate over all games (0.5, no
+ * information, before any label is known) and the game's own rate, shrunk toward it. */
+export function claimRates(
+  baseClaims: number,
+  baseN: number,
+  gameClaims: number,
+  gameN: number,
+): { base_rate: number; game_rate: number } {
+  const base = baseN > 0 ? baseClaims / baseN : 0.5;
+  return { base_rate: base, game_rate: (gameClaims + PRIOR_ROWS * base) / (gameN + PRIOR_ROWS) };
+}
