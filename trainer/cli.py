@@ -65,7 +65,7 @@ def _export(args: argparse.Namespace) -> int:
 def _publish(args: argparse.Namespace) -> int:
     from trainer.registry import publish
 
-    publish(db_url=args.db_url)
+    publish(db_url=args.db_url, force=args.force, source=args.source)
     return 0
 
 
@@ -144,8 +144,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None, help="default: onnx_models/")
     p.set_defaults(run=_export)
 
-    p = sub.add_parser("publish", help="store the exported models in model_registry, active")
+    p = sub.add_parser(
+        "publish",
+        help="evaluate the exported set against the baselines and the active set, then store it"
+        " in model_registry, active",
+    )
     p.add_argument("--db-url", default=None, help="default: $SUPABASE_DB_URL or the local stack")
+    p.add_argument(
+        "--force", action="store_true", help="publish even if the set does not beat the baselines"
+    )
+    p.add_argument(
+        "--source",
+        choices=["db", "files"],
+        default="db",
+        help="the history the gate evaluates on (default: db)",
+    )
     p.set_defaults(run=_publish)
 
     p = sub.add_parser("rollback", help="reactivate a model's previous version")

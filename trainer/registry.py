@@ -1,14 +1,17 @@
 """The model_registry table: publish the exported models, roll back, list versions.
 
 `publish` checks every model before it writes anything (its bytes hash to the manifest's sha256;
-its ONNX input and outputs are the manifest's), then stores them and makes them the active versions
-in one transaction. The table's own constraints back this up (sha256 of the bytes, one active
-version per name).
+its ONNX input and outputs are the manifest's), evaluates a new scratch-off set against the
+baselines and the active set (trainer/scratchoff/gate.py; refused unless it beats the baselines or
+`force`; the evaluation is recorded in manifest.json and in each stored manifest), then stores them
+and makes them the active versions in one transaction. The table's own constraints back this up
+(sha256 of the bytes, one active version per name).
 """
 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +19,7 @@ import onnx
 import psycopg
 
 from trainer.db import connect
-from trainer.export import MODELS_DIR, load_manifest, sha256_bytes
+from trainer.export import MANIFEST, MODELS_DIR, _jsonable, load_manifest, sha256_bytes
 from trainer.modeling import Progress, print_progress
 
 
@@ -58,9 +61,59 @@ class Published:
     stored: bool  # False when this version was already in the registry
 
 
+def evaluate_candidate(
+    manifest: dict,
+    checked: list[tuple[dict, bytes]],
+    conn: psycopg.Connection,
+    source: str,
+    db_url: str | None,
+    progress: Progress,
+) -> dict | None:
+    """The gate's evaluation of the scratch-off set (trainer/scratchoff/gate.py), or None when
+    there is nothing to decide: no scratch-off models, or exactly the active versions."""
+    from trainer.forecast import load_frame
+    from trainer.scratchoff.gate import MODEL_NAMES, evaluate_set, features_of
+
+    if not set(MODEL_NAMES) <= set(manifest["models"]):
+        return None
+    active = {
+        name: (version, bytes(data))
+        for name, version, data in conn.execute(
+            "select name, version, onnx from public.model_registry"
+            " where is_active and name = any(%s)",
+            (MODEL_NAMES,),
+        ).fetchall()
+    }
+    if all(active.get(n, ("",))[0] == manifest["models"][n]["version"] for n in MODEL_NAMES):
+        return None
+    candidate = {entry["name"]: data for entry, data in checked if entry["name"] in MODEL_NAMES}
+    active_bytes = {n: v[1] for n, v in active.items()} if len(active) == len(MODEL_NAMES) else None
+    features = features_of(load_frame(source, db_url))
+    return evaluate_set(features, manifest, candidate, active_bytes, progress)
+
+
+def record_evaluation(models_dir: Path, evaluation: dict) -> None:
+    """The evaluation in manifest.json (rewritten only when it differs)."""
+    manifest = load_manifest(models_dir)
+    if manifest.get("publish_evaluation") == evaluation:
+        return
+    manifest["publish_evaluation"] = evaluation
+    path = models_dir / MANIFEST
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(_jsonable(manifest), indent=2, sort_keys=True) + "\n")
+    os.replace(tmp, path)
+
+
 def publish(
-    models_dir: Path = MODELS_DIR, db_url: str | None = None, progress: Progress = print_progress
+    models_dir: Path = MODELS_DIR,
+    db_url: str | None = None,
+    progress: Progress = print_progress,
+    *,
+    force: bool = False,
+    source: str = "db",
 ) -> list[Published]:
+    """Check, evaluate (the gate) and store the exported models, active, in one transaction.
+    Refuses a scratch-off set that does not beat the baselines unless `force`."""
     manifest = load_manifest(models_dir)
     checked = []
     for entry in manifest["models"].values():
@@ -68,21 +121,38 @@ def publish(
         check_model(entry, data)
         checked.append((entry, data))
     results = []
-    with connect(db_url) as conn, conn.transaction():
-        for entry, data in checked:
-            # The golden vectors travel with the model: the functions check every engine on them.
-            golden = json.loads((models_dir / entry["golden"]).read_text())
-            stored = {**entry, "golden_vectors": golden}
-            inserted = conn.execute(
-                "insert into public.model_registry (name, version, sha256, onnx, manifest)"
-                " values (%s, %s, %s, %s, %s) on conflict (name, version) do nothing returning id",
-                (entry["name"], entry["version"], entry["sha256"], data, json.dumps(stored)),
-            ).fetchone()
-            _activate(conn, entry["name"], entry["version"])
-            results.append(Published(entry["name"], entry["version"], inserted is not None))
-            progress(
-                f"  {entry['name']} {entry['version']}: {'stored' if inserted else 'known'}, active"
-            )
+    with connect(db_url) as conn:
+        evaluation = evaluate_candidate(manifest, checked, conn, source, db_url, progress)
+        if evaluation is not None:
+            evaluation = _jsonable({**evaluation, "forced": bool(force)})
+            if not evaluation["beats_baselines"] and not force:
+                missed = "; ".join(evaluation["not_beaten"])
+                raise RegistryError(
+                    "refused: the scratch-off set does not beat its baselines on the latest "
+                    f"{evaluation['window_days']} labelled days ({missed}); nothing was changed"
+                    " (use --force to publish anyway)"
+                )
+            record_evaluation(models_dir, evaluation)
+        with conn.transaction():
+            for entry, data in checked:
+                # The golden vectors travel with the model: the functions check every engine on
+                # them.
+                golden = json.loads((models_dir / entry["golden"]).read_text())
+                stored = {**entry, "golden_vectors": golden}
+                if evaluation is not None and entry.get("family") == "scratchoff":
+                    stored["publish_evaluation"] = evaluation
+                inserted = conn.execute(
+                    "insert into public.model_registry (name, version, sha256, onnx, manifest)"
+                    " values (%s, %s, %s, %s, %s) on conflict (name, version) do nothing"
+                    " returning id",
+                    (entry["name"], entry["version"], entry["sha256"], data, json.dumps(stored)),
+                ).fetchone()
+                _activate(conn, entry["name"], entry["version"])
+                results.append(Published(entry["name"], entry["version"], inserted is not None))
+                progress(
+                    f"  {entry['name']} {entry['version']}: "
+                    f"{'stored' if inserted else 'known'}, active"
+                )
     return results
 
 
