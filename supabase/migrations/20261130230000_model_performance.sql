@@ -62,13 +62,15 @@ create policy "public read" on public.model_performance
   for select to anon, authenticated using (true);
 
 -- "How our forecasts did in the last 30 days": per model version, the days served in the 30 days
--- up to the latest scored day (scored_through says which: the data may be older than today),
+-- up to its latest scored day (scored_through says which: the data may be older than today),
 -- pooled over predictions (each day weighted by its count).
 create view public.model_performance_30d with (security_invoker = true) as
-with latest as (select max(evaluation_date) as day from public.model_performance),
-recent as (
-  select m.* from public.model_performance m, latest
-  where m.evaluation_date > latest.day - 30
+with recent as (
+  select * from (
+    select m.*, max(m.evaluation_date) over (partition by m.model_version) as latest
+    from public.model_performance m
+  ) m
+  where m.evaluation_date > m.latest - 30
 ),
 pooled as (
   select
