@@ -15,9 +15,9 @@ from dataclasses import asdict
 import numpy as np
 
 from parity_tests.ort_web import REPO, run_deno_json
-from trainer.data import load_scratchoff
-from trainer.features import feature_frame
-from trainer.prediction import recommendation
+from trainer.scratchoff.features import feature_frame
+from trainer.scratchoff.load import load_scratchoff
+from trainer.scratchoff.prediction import recommendation
 from trainer.scratchoff.scorecard import ScoredPrediction, day_figures
 
 RUNNER = REPO / "parity_tests" / "scorecard_runner.ts"

@@ -71,7 +71,7 @@ def evaluate_candidate(
 ) -> dict | None:
     """The gate's evaluation of the scratch-off set (trainer/scratchoff/gate.py), or None when
     there is nothing to decide: no scratch-off models, or exactly the active versions."""
-    from trainer.forecast import load_frame
+    from trainer.scratchoff.forecast import load_frame
     from trainer.scratchoff.gate import MODEL_NAMES, evaluate_set, features_of
 
     if not set(MODEL_NAMES) <= set(manifest["models"]):

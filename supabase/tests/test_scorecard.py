@@ -21,11 +21,11 @@ import pytest
 from stack_data import ensure_loaded
 from test_schedule import run_job
 
-from trainer.data import load_scratchoff
 from trainer.export import load_manifest
-from trainer.features import FEATURE_NAMES
-from trainer.prediction import ai_score, forecast_ev_per_dollar, recommendation
+from trainer.scratchoff.features import FEATURE_NAMES
 from trainer.scratchoff.gate import MODEL_NAMES, features_of, walk_forward_outputs, window
+from trainer.scratchoff.load import load_scratchoff
+from trainer.scratchoff.prediction import ai_score, forecast_ev_per_dollar, recommendation
 from trainer.scratchoff.scorecard import ScoredPrediction, day_figures
 
 VERSION = "replay-walk-forward"

@@ -30,9 +30,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from trainer.features import FEATURE_NAMES, TARGETS
 from trainer.modeling import Progress, print_progress
-from trainer.prediction import ai_score, forecast_ev_per_dollar, recommendation
+from trainer.scratchoff.features import FEATURE_NAMES, TARGETS
+from trainer.scratchoff.prediction import ai_score, forecast_ev_per_dollar, recommendation
 from trainer.scratchoff.scorecard import ScoredPrediction, day_figures
 
 WINDOW_DAYS = 28
@@ -86,7 +86,7 @@ def frame_hash(frame: pd.DataFrame) -> str:
 
 def features_of(frame: pd.DataFrame) -> pd.DataFrame:
     """feature_frame(frame), cached per process by the rows' hash (publish may run many times)."""
-    from trainer.features import feature_frame
+    from trainer.scratchoff.features import feature_frame
 
     key = frame_hash(frame)
     if key not in _features_cache:
@@ -96,7 +96,7 @@ def features_of(frame: pd.DataFrame) -> pd.DataFrame:
 
 def window(features: pd.DataFrame, days: int = WINDOW_DAYS) -> pd.DataFrame:
     """The labelled rows of the latest `days` labelled days, with the claim baselines."""
-    from trainer.evaluate import claim_baselines
+    from trainer.scratchoff.evaluate import claim_baselines
 
     rows = features[features[TARGETS[0]].notna()]
     last = int(rows["day"].max())
@@ -113,7 +113,7 @@ def walk_forward_outputs(
 ) -> pd.DataFrame:
     """The recipe refitted week by week (evaluate.walk_forward) over the latest `days` labelled
     days: key columns plus `change` and `claim` (ensemble means). Cached per process."""
-    from trainer.evaluate import STEP_DAYS, walk_forward
+    from trainer.scratchoff.evaluate import STEP_DAYS, walk_forward
 
     key = rows_hash(features) + json.dumps(params, sort_keys=True) + str(days)
     if key not in _walk_forward_cache:

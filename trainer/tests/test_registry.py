@@ -14,14 +14,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from trainer.data import load_scratchoff
 from trainer.db import connect, scratch_database
 from trainer.export import MODELS_DIR, export_models, load_manifest
-from trainer.features import feature_frame
-from trainer.forecast import SPECS, labelled, matrix, target_vector
 from trainer.modeling import TrainedModel
 from trainer.registry import RegistryError, list_versions, publish, rollback
+from trainer.scratchoff.features import feature_frame
+from trainer.scratchoff.forecast import SPECS, labelled, matrix, target_vector
 from trainer.scratchoff.gate import GATE_FIGURES
+from trainer.scratchoff.load import load_scratchoff
 
 FILES = "files"  # the gate evaluates on the shipped history (these scratch databases hold none)
 
