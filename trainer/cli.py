@@ -44,7 +44,9 @@ def _export(args: argparse.Namespace) -> int:
 
     from trainer.export import MODELS_DIR, export
 
-    rows = export(models_dir=args.out or MODELS_DIR, force=args.force)
+    rows = export(
+        models_dir=args.out or MODELS_DIR, force=args.force, source=args.source, db_url=args.db_url
+    )
     if rows:
         table = Table(title="exported models")
         for column in ("model", "size", "sha256", "metric", "parity delta", "seconds"):
@@ -142,6 +144,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="train (or reuse) every model and write onnx_models/")
     p.add_argument("--force", action="store_true", help="retrain even if the data is unchanged")
     p.add_argument("--out", type=Path, default=None, help="default: onnx_models/")
+    p.add_argument(
+        "--source",
+        choices=["files", "db"],
+        default="files",
+        help="the scratch-off history to learn from (default: files; Powerball: its files)",
+    )
+    p.add_argument("--db-url", default=None, help="with --source db; default: $SUPABASE_DB_URL")
     p.set_defaults(run=_export)
 
     p = sub.add_parser(

@@ -66,13 +66,24 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def data_fingerprint() -> str:
+def learns_from_db(module: Any) -> bool:
+    """A family that can learn from the database defines `data_digest(source, db_url)` and takes
+    `source` and `db_url` in train_models; the others learn from their DATA_FILES."""
+    return hasattr(module, "data_digest")
+
+
+def data_fingerprint(source: str = "files", db_url: str | None = None) -> str:
     """What the models were learned from, and with which code: export reuses the committed models
-    while this is unchanged."""
+    while this is unchanged. A family learning from the database contributes its rows hash (equal
+    for equal rows from the files or the database), the others their files' bytes."""
     digest = hashlib.sha256()
     for family in FAMILIES:
-        for path in importlib.import_module(family).DATA_FILES:
-            digest.update(Path(path).read_bytes())
+        module = importlib.import_module(family)
+        if learns_from_db(module):
+            digest.update(module.data_digest(source, db_url).encode())
+        else:
+            for path in module.DATA_FILES:
+                digest.update(Path(path).read_bytes())
     for module in FAMILIES + FINGERPRINT_MODULES:
         spec = importlib.util.find_spec(module)
         if spec and spec.origin:
@@ -216,11 +227,18 @@ class ExportRow:
     seconds: float
 
 
-def train_all(progress: Progress) -> list[TrainedModel]:
+def train_all(
+    progress: Progress, source: str = "files", db_url: str | None = None
+) -> list[TrainedModel]:
     models: list[TrainedModel] = []
     for family in FAMILIES:
-        progress(f"training {family}")
-        models += importlib.import_module(family).train_models(progress)
+        module = importlib.import_module(family)
+        if learns_from_db(module):
+            progress(f"training {family} from {source}")
+            models += module.train_models(progress, source=source, db_url=db_url)
+        else:
+            progress(f"training {family} from its files")
+            models += module.train_models(progress)
     return models
 
 
@@ -271,10 +289,16 @@ def export_models(
 
 
 def export(
-    models_dir: Path = MODELS_DIR, force: bool = False, progress: Progress = print_progress
+    models_dir: Path = MODELS_DIR,
+    force: bool = False,
+    progress: Progress = print_progress,
+    *,
+    source: str = "files",
+    db_url: str | None = None,
 ) -> list[ExportRow] | None:
-    """Train and export every model; None when the committed models already match the data."""
-    fingerprint = data_fingerprint()
+    """Train and export every model (the scratch-off set from `source`: the shipped files or the
+    database's history); None when the committed models already match the data."""
+    fingerprint = data_fingerprint(source, db_url)
     manifest = models_dir / MANIFEST
     if (
         not force
@@ -283,4 +307,4 @@ def export(
     ):
         progress("models are up to date with the data and code (use --force to retrain)")
         return None
-    return export_models(train_all(progress), models_dir, fingerprint, progress)
+    return export_models(train_all(progress, source, db_url), models_dir, fingerprint, progress)

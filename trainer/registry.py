@@ -92,8 +92,13 @@ def evaluate_candidate(
     return evaluate_set(features, manifest, candidate, active_bytes, progress)
 
 
+ACTIVE_KEYS = ("active_models", "better_than_active")
+
+
 def record_evaluation(models_dir: Path, evaluation: dict) -> None:
-    """The evaluation in manifest.json (rewritten only when it differs)."""
+    """The candidate's evaluation in manifest.json (rewritten only when it differs); the
+    comparison with the active set depends on the database, so only the registry keeps it."""
+    evaluation = {k: v for k, v in evaluation.items() if k not in ACTIVE_KEYS}
     manifest = load_manifest(models_dir)
     if manifest.get("publish_evaluation") == evaluation:
         return

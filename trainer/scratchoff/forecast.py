@@ -21,6 +21,7 @@ threads slow down badly on a busy 2-core machine.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -41,7 +42,7 @@ from trainer.scratchoff.features import (
     feature_frame,
     game_features,
 )
-from trainer.scratchoff.load import TEXAS_FILE, load_scratchoff
+from trainer.scratchoff.load import SCRATCHOFF_COLUMNS, TEXAS_FILE, load_scratchoff
 from trainer.scratchoff.prediction import forecast_ev_per_dollar, reference_quantiles
 
 FAMILY = "scratchoff"
@@ -67,7 +68,11 @@ TARGET_TEXT = {
     "top_prize_claim_14d": "probability that at least one top prize is claimed in (t, t+14]",
 }
 
-DATA_FILES = [TEXAS_FILE]  # what export trains on (and fingerprints)
+DATA_FILES = [TEXAS_FILE]  # what export trains on with --source files
+# The columns the rows hash covers: everything the models learn from. game_name is left out: the
+# files carry each day's name, the database keeps a game's latest one.
+HASHED_COLUMNS = [c for c in SCRATCHOFF_COLUMNS if c != "game_name"]
+ROW_KEY = ["snapshot_date", "state", "game_number", "prize_amount", "prizes_printed"]
 
 
 # ---- splitter -----------------------------------------------------------------------------------
@@ -236,6 +241,37 @@ def load_frame(source: str = "files", db_url: str | None = None) -> pd.DataFrame
     raise ValueError(f"unknown source {source!r} (files or db)")
 
 
+def rows_sha256(frame: pd.DataFrame) -> str:
+    """sha256 of the rows as CSV (HASHED_COLUMNS, sorted by ROW_KEY, floats as Python's repr):
+    the same rows give the same hash whether they came from the files or the database."""
+    rows = frame[HASHED_COLUMNS].sort_values(ROW_KEY, kind="stable")
+    text = rows.to_csv(index=False, lineterminator="\n", date_format="%Y-%m-%d")
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def training_data(frame: pd.DataFrame) -> dict[str, Any]:
+    """What the manifest records about the rows a model set learned from."""
+    days = frame["snapshot_date"]
+    return {
+        "first_day": str(days.min().date()),
+        "last_day": str(days.max().date()),
+        "days": int(days.nunique()),
+        "games": int(frame[["state", "game_number"]].drop_duplicates().shape[0]),
+        "rows": len(frame),
+        "rows_sha256": rows_sha256(frame),
+        "hashed": "sha256 of the canonical tier rows as CSV: "
+        + ", ".join(HASHED_COLUMNS)
+        + "; sorted by "
+        + ", ".join(ROW_KEY),
+    }
+
+
+def data_digest(source: str = "files", db_url: str | None = None) -> str:
+    """export's fingerprint of this family's data: the rows hash, equal for equal rows from
+    either source."""
+    return rows_sha256(load_frame(source, db_url))
+
+
 # ---- golden rows --------------------------------------------------------------------------------
 
 
@@ -334,6 +370,7 @@ def train_models(
         progress(f"loading scratch-off data from {source}")
         frame = load_frame(source, db_url)
     features = feature_frame(frame)
+    data = training_data(frame)
     progress(
         f"features: {len(features)} game-days, {features['day'].nunique()} days, "
         f"{len(FEATURE_NAMES)} features ({time.perf_counter() - started:.1f}s)"
@@ -405,7 +442,7 @@ def train_models(
                 training_range=(day_iso(rows["day"].min()), day_iso(rows["day"].max())),
                 X_golden=X_golden,
                 X_all=X_all,
-                extra={**score_extra, "golden_rows": golden_labels},
+                extra={**score_extra, "golden_rows": golden_labels, "training_data": data},
             )
         )
     progress(f"trained {len(models)} scratch-off models in {time.perf_counter() - started:.1f}s")
