@@ -37,6 +37,9 @@ HORIZON_DAYS = 14
 # Freshness: a game whose latest snapshot is more than this many days older than the prediction
 # date gets no prediction (the default; feed_sources.stale_after_days sets it per state).
 STALE_AFTER_DAYS = 3
+# reasoning: the forecast "drives" ai_score when it moves it at least this many points away from
+# the score of today's value alone; below that the score is today's arithmetic.
+FORECAST_DRIVES_POINTS = 5.0
 
 
 def reference_quantiles(forecasts: Sequence[float], points: int = REFERENCE_POINTS) -> list[float]:
@@ -159,12 +162,31 @@ def sign_word(x: float) -> str:
     return "positive" if x > 0 else "negative" if x < 0 else "zero"
 
 
+def score_drivers(score: float, score_today: float) -> str:
+    """What drives ai_score: today's value (the score of today's ev_per_dollar alone, pure
+    arithmetic) or the forecast change, which moves it by score - score_today points."""
+    moved = score - score_today
+    driver = (
+        "the forecast drives it"
+        if abs(moved) >= FORECAST_DRIVES_POINTS
+        else "today's prize arithmetic drives it, not the forecast"
+    )
+    sign = "+" if moved > 0 else "-" if moved < 0 else ""
+    return (
+        f"ai_score {fixed(score, 0)}: today's value alone scores {fixed(score_today, 0)}, "
+        f"the forecast change moves it {sign}{fixed(abs(moved), 0)} points, so {driver}."
+    )
+
+
 def reasoning(
     metrics: GameMetrics,
     forecast_epd: float,
     claim_probability: float | None,
+    score: float | None = None,
+    score_today: float | None = None,
 ) -> str:
-    """The drivers in plain words; the first sentence always states the net EV's sign."""
+    """The drivers in plain words; the first sentence always states the net EV's sign. With the
+    scores given, a sentence says whether today's value or the forecast drives ai_score."""
     net, price, epd = metrics.net_ev, metrics.ticket_price, metrics.ev_per_dollar
     parts = [
         f"Net expected value is {sign_word(net)}: {money(net)} per {money(price)} ticket "
@@ -176,6 +198,8 @@ def reasoning(
         f"Forecast in {HORIZON_DAYS} days: {money(forecast_epd)} per dollar "
         f"({direction} {fixed(abs(change), 4)})."
     )
+    if score is not None and score_today is not None:
+        parts.append(score_drivers(score, score_today))
     if metrics.top_prize_gone:
         parts.append(f"All {metrics.top_prizes_printed} top prizes have been claimed.")
     else:
@@ -216,7 +240,7 @@ class PredictionRow:
 def stale_reason(
     snapshot_date: str, prediction_date: str, limit_days: int = STALE_AFTER_DAYS
 ) -> str | None:
-    """"stale: latest data YYYY-MM-DD" when the game's latest snapshot is more than `limit_days`
+    """ "stale: latest data YYYY-MM-DD" when the game's latest snapshot is more than `limit_days`
     days before the prediction date (at the limit it is still fresh), else None."""
     age = (dt.date.fromisoformat(prediction_date) - dt.date.fromisoformat(snapshot_date)).days
     return f"stale: latest data {snapshot_date}" if age > limit_days else None
@@ -258,7 +282,9 @@ def prediction_row(
         confidence_level=confidence_level(
             days_observed, predicted_changes, claim_probabilities, spread_scale
         ),
-        reasoning=reasoning(metrics, forecast, claim),
+        reasoning=reasoning(
+            metrics, forecast, claim, score, ai_score(metrics.ev_per_dollar, reference)
+        ),
         forecast_ev_per_dollar=forecast,
         top_prize_claim_probability=claim,
     )

@@ -16,6 +16,7 @@ from trainer.scratchoff.prediction import (
     prediction_row,
     recommendation,
     reference_quantiles,
+    score_drivers,
     stale_reason,
 )
 
@@ -167,3 +168,17 @@ def test_stale_reason(snapshot: str, prediction: str, limit: int, want: str | No
 def test_stale_reason_defaults_to_three_days() -> None:
     assert stale_reason("2026-07-21", "2026-07-24") is None
     assert stale_reason("2026-07-21", "2026-07-25") == "stale: latest data 2026-07-21"
+
+
+def test_reasoning_says_whether_the_forecast_or_todays_value_drives_the_score() -> None:
+    ref = reference_quantiles([0.6 + 0.001 * i for i in range(401)])
+    small = prediction_row(NEGATIVE, 30, [0.0001, 0.0001], [0.2, 0.2], ref, 0.002)
+    big = prediction_row(NEGATIVE, 30, [-0.05, -0.05], [0.2, 0.2], ref, 0.002)
+    today = fixed(ai_score(NEGATIVE.ev_per_dollar, ref), 0)
+    assert f"today's value alone scores {today}" in small.reasoning
+    assert "today's prize arithmetic drives it, not the forecast" in small.reasoning
+    assert "the forecast drives it." in big.reasoning and "moves it -" in big.reasoning
+    assert score_drivers(62.4, 50.0) == (
+        "ai_score 62: today's value alone scores 50, the forecast change moves it +12 points, "
+        "so the forecast drives it."
+    )

@@ -32,6 +32,9 @@ export const HORIZON_DAYS = 14;
 /** Freshness: a game whose latest snapshot is more than this many days older than the prediction
  * date gets no prediction (the default; feed_sources.stale_after_days sets it per state). */
 export const STALE_AFTER_DAYS = 3;
+/** reasoning: the forecast "drives" ai_score when it moves it at least this many points away
+ * from the score of today's value alone; below that the score is today's arithmetic. */
+export const FORECAST_DRIVES_POINTS = 5.0;
 
 /** 0-100: the piecewise-linear empirical CDF of `reference` at the forecast, times 100.
  *
@@ -168,12 +171,27 @@ function count(x: number | null): string {
   return Number.isInteger(x) ? BigInt(x).toString() : pyFloatRepr(x);
 }
 
-/** The drivers in plain words; the first sentence always states the net EV's sign.
+/** What drives ai_score: today's value (the score of today's ev_per_dollar alone, pure
+ * arithmetic) or the forecast change, which moves it by score - scoreToday points. */
+export function scoreDrivers(score: number, scoreToday: number): string {
+  const moved = score - scoreToday;
+  const driver = Math.abs(moved) >= FORECAST_DRIVES_POINTS
+    ? "the forecast drives it"
+    : "today's prize arithmetic drives it, not the forecast";
+  const sign = moved > 0 ? "+" : moved < 0 ? "-" : "";
+  return `ai_score ${fixed(score, 0)}: today's value alone scores ${fixed(scoreToday, 0)}, ` +
+    `the forecast change moves it ${sign}${fixed(Math.abs(moved), 0)} points, so ${driver}.`;
+}
+
+/** The drivers in plain words; the first sentence always states the net EV's sign. With the
+ * scores given, a sentence says whether today's value or the forecast drives ai_score.
  * `metrics` must be a valid day (reason null). */
 export function reasoning(
   metrics: GameMetrics,
   forecastEpd: number,
   claimProbability: number | null,
+  score: number | null = null,
+  scoreToday: number | null = null,
 ): string {
   const net = metrics.net_ev as number;
   const price = metrics.ticket_price;
@@ -188,6 +206,9 @@ export function reasoning(
     `Forecast in ${HORIZON_DAYS} days: ${money(forecastEpd)} per dollar ` +
       `(${direction} ${fixed(Math.abs(chg), 4)}).`,
   );
+  if (score !== null && scoreToday !== null) {
+    parts.push(scoreDrivers(score, scoreToday));
+  }
   if (metrics.top_prize_gone) {
     parts.push(`All ${count(metrics.top_prizes_printed)} top prizes have been claimed.`);
   } else {
@@ -289,7 +310,13 @@ export function predictionRow(
       claimProbabilities,
       spreadScale,
     ),
-    reasoning: reasoning(metrics, forecast, claim),
+    reasoning: reasoning(
+      metrics,
+      forecast,
+      claim,
+      score,
+      aiScore(metrics.ev_per_dollar as number, reference),
+    ),
     forecast_ev_per_dollar: forecast,
     top_prize_claim_probability: claim,
   };

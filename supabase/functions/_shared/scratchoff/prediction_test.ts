@@ -13,6 +13,7 @@ import {
   predictionRow,
   reasoning,
   recommendation,
+  scoreDrivers,
   signWord,
   staleReason,
 } from "./prediction.ts";
@@ -167,9 +168,11 @@ Deno.test("a hand-computed game end to end", () => {
   assert.equal(
     row.reasoning,
     "Net expected value is negative: -$0.23 per $2.00 ticket (prizes left return $0.89 per " +
-      "dollar spent). Forecast in 14 days: $0.91 per dollar (up 0.0200). 1 of 2 top prizes " +
-      "($1,000.00) remain, more than sales so far would imply (ratio 1.25). 60% of tickets are " +
-      "sold. Chance of a top-prize claim within 14 days: 30%.",
+      "dollar spent). Forecast in 14 days: $0.91 per dollar (up 0.0200). ai_score 51: today's " +
+      "value alone scores 48, the forecast change moves it +3 points, so today's prize " +
+      "arithmetic drives it, not the forecast. 1 of 2 top prizes ($1,000.00) remain, more than " +
+      "sales so far would imply (ratio 1.25). 60% of tickets are sold. Chance of a top-prize " +
+      "claim within 14 days: 30%.",
   );
 });
 
@@ -206,8 +209,10 @@ Deno.test("top prize gone: the text says so and leaves out the claim chance", ()
   assert.equal(
     row.reasoning,
     "Net expected value is negative: -$0.73 per $2.00 ticket (prizes left return $0.64 per " +
-      "dollar spent). Forecast in 14 days: $0.64 per dollar (unchanged 0.0000). All 2 top " +
-      "prizes have been claimed. 60% of tickets are sold.",
+      "dollar spent). Forecast in 14 days: $0.64 per dollar (unchanged 0.0000). ai_score 50: " +
+      "today's value alone scores 50, the forecast change moves it 0 points, so today's prize " +
+      "arithmetic drives it, not the forecast. All 2 top prizes have been claimed. 60% of " +
+      "tickets are sold.",
   );
 });
 
@@ -263,4 +268,16 @@ Deno.test("staleReason: fresh up to the limit, stale one day past it (as trainer
   }
   assert.equal(staleReason("2026-07-21", "2026-07-24"), null);
   assert.equal(staleReason("2026-07-21", "2026-07-25"), "stale: latest data 2026-07-21");
+});
+
+Deno.test("reasoning says whether the forecast or today's value drives the score", () => {
+  assert.equal(
+    scoreDrivers(62.4, 50.0),
+    "ai_score 62: today's value alone scores 50, the forecast change moves it +12 points, " +
+      "so the forecast drives it.",
+  );
+  assert.ok(
+    scoreDrivers(51.0, 49.0).endsWith("today's prize arithmetic drives it, not the forecast."),
+  );
+  assert.ok(scoreDrivers(40.0, 40.0).includes("moves it 0 points"));
 });
