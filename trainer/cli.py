@@ -78,6 +78,16 @@ def _rollback(args: argparse.Namespace) -> int:
     return 0
 
 
+def _scorecard(args: argparse.Namespace) -> int:
+    from trainer.scratchoff.scorecard_report import scorecard
+
+    text, plot = scorecard(args.db_url, Path(args.out), args.model_version)
+    print("\n".join(text))
+    if plot is not None:
+        print(f"plot: {plot}")
+    return 0
+
+
 def _models(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
@@ -174,6 +184,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True, help="model name, e.g. ev_change_14d_xgb")
     p.add_argument("--db-url", default=None, help="default: $SUPABASE_DB_URL or the local stack")
     p.set_defaults(run=_rollback)
+
+    p = sub.add_parser(
+        "scorecard",
+        help="how the served forecasts did (model_performance, last 30 scored days), with a plot",
+    )
+    p.add_argument("--db-url", default=None, help="default: $SUPABASE_DB_URL or the local stack")
+    p.add_argument("--model-version", default=None, help="one model version (default: all)")
+    p.add_argument("--out", default="reports", help="plot folder (default: reports)")
+    p.set_defaults(run=_scorecard)
 
     p = sub.add_parser("models", help="list the versions in model_registry")
     p.add_argument("--db-url", default=None, help="default: $SUPABASE_DB_URL or the local stack")

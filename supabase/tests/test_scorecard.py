@@ -8,7 +8,8 @@ labelled days as the batch would (model_version 'replay-walk-forward'), and the 
 runs for each day from the first day's horizon to the last's. Each run adds exactly the one day
 whose horizon closed (rows appear once per day; earlier rows are not rewritten; a rerun changes
 nothing), and at the end every day's figures equal the Python scorecard of the offline walk
-forward for that day, and the 30-day view equals the offline figures pooled."""
+forward for that day, the 30-day view equals the offline figures pooled, and
+`python -m trainer scorecard` prints them with a plot."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from trainer.scratchoff.gate import MODEL_NAMES, features_of, walk_forward_outpu
 from trainer.scratchoff.load import load_scratchoff
 from trainer.scratchoff.prediction import ai_score, forecast_ev_per_dollar, recommendation
 from trainer.scratchoff.scorecard import ScoredPrediction, day_figures
+from trainer.scratchoff.scorecard_report import scorecard
 
 VERSION = "replay-walk-forward"
 REL = 1e-9
@@ -143,7 +145,9 @@ def performance(conn: psycopg.Connection) -> dict[str, dict]:
     return {str(r[names.index("evaluation_date")]): dict(zip(names, r, strict=True)) for r in cur}
 
 
-def test_replaying_the_shipped_history_scores_each_day_once_as_the_offline_walk_forward(stack):
+def test_replaying_the_shipped_history_scores_each_day_once_as_the_offline_walk_forward(
+    stack, tmp_path
+):
     rows, reference = offline_rows()
     with psycopg.connect(stack.db_url, autocommit=True) as conn:
         job = conn.execute(
@@ -225,6 +229,11 @@ def test_replaying_the_shipped_history_scores_each_day_once_as_the_offline_walk_
             for i, key in enumerate(FIGURES[:3], start=2):
                 offline = sum(w[key] * w["n"] for w in want.values()) / n
                 assert close(pooled[i], offline), (key, pooled[i], offline)
+            text, plot = scorecard(stack.db_url, tmp_path, VERSION)  # python -m trainer scorecard
+            print("\n".join(text))
+            assert text[0].startswith(f"model {VERSION}: 28 days served {iso(days[0])}")
+            assert sum(1 for line in text if line.startswith(f"  {iso(days[0])[:4]}-")) == 28
+            assert plot is not None and plot.stat().st_size > 10_000
         finally:
             clear(conn)
 

@@ -76,7 +76,7 @@ where p.forecast_ev_per_dollar is not null
     where h.game_id = p.game_id and h.snapshot_date = (p.features ->> 'snapshot_date')::date
       and h.reason is null and l.reason is null)`;
 
-interface ScoredRow {
+export interface ScoredRow {
   model_version: string;
   prediction_date: string;
   outcome_date: string;
