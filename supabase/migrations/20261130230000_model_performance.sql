@@ -85,6 +85,9 @@ pooled as (
     sum(brier * n_claim) / nullif(sum(n_claim), 0) as brier,
     sum(brier_base_rate * n_claim) / nullif(sum(n_claim), 0) as brier_base_rate,
     sum(brier_game_rate * n_claim) / nullif(sum(n_claim), 0) as brier_game_rate,
+    (count(*) filter (where mean_absolute_error >= mae_persistence))::integer
+      as days_not_beating_persistence,
+    (count(*) filter (where mean_absolute_error >= mae_trend))::integer as days_not_beating_trend,
     avg(spearman_ai_score) as mean_daily_spearman_ai_score,
     avg(spearman_ev_per_dollar) as mean_daily_spearman_ev_per_dollar,
     (
@@ -114,13 +117,23 @@ select
     case when p.mean_absolute_error >= p.mae_persistence
       then 'The EV forecast did no better than assuming no change.' end,
     case when p.mean_absolute_error >= p.mae_trend
-      then 'The EV forecast did no better than repeating the last 14 days'' trend.' end,
+      then 'The EV forecast did no better than repeating the last 14 days'' trend.'
+    when p.mean_absolute_error > 0.9 * p.mae_trend
+      then format('The EV forecast beat repeating the last 14 days'' trend by only %s%%'
+        || ' (and not on %s of %s days).',
+        round((100 * (1 - p.mean_absolute_error / p.mae_trend))::numeric),
+        p.days_not_beating_trend, p.days) end,
     case when p.brier >= p.brier_game_rate
       then 'The claim probability did no better than each game''s own past rate.' end,
     case when p.mean_daily_spearman_ai_score <= p.mean_daily_spearman_ev_per_dollar
       then 'ai_score ranked games no better than today''s EV per dollar alone: the model added'
-        || ' nothing beyond arithmetic to the ranking.' end
-  ), ''), 'Beat every baseline, including ranking by today''s EV per dollar.') as verdict
+        || ' nothing beyond arithmetic to the ranking.'
+    when p.mean_daily_spearman_ai_score < p.mean_daily_spearman_ev_per_dollar + 0.05
+      then format('ai_score ranked games barely better than today''s EV per dollar alone'
+        || ' (mean daily Spearman %s vs %s): the ranking is mostly today''s arithmetic.',
+        round(p.mean_daily_spearman_ai_score::numeric, 2),
+        round(p.mean_daily_spearman_ev_per_dollar::numeric, 2)) end
+  ), ''), 'Beat every baseline clearly, including ranking by today''s EV per dollar.') as verdict
 from pooled p;
 
 grant select on public.model_performance_30d to anon, authenticated, service_role;
