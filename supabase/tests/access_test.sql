@@ -3,7 +3,7 @@
 begin;
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
-select plan(31);
+select plan(32);
 
 -- Fixture rows, written as the table owner.
 insert into games (state, game_number, name, ticket_price, first_seen)
@@ -81,11 +81,17 @@ reset role;
 select ok(bool_and(c.relrowsecurity), 'row level security on every public table')
 from pg_class c join pg_namespace n on n.oid = c.relnamespace
 where n.nspname = 'public' and c.relkind = 'r';
-select is(count(*)::int, 9, 'nine public tables (six of the app, three of the daily loop)')
+select is(count(*)::int, 10,
+  'ten public tables (six of the app, three of the daily loop, model_performance)')
 from pg_class c join pg_namespace n on n.oid = c.relnamespace
 where n.nspname = 'public' and c.relkind = 'r';
 select is(count(*)::int, 0, 'no policy on model_registry')
 from pg_policies where tablename = 'model_registry';
+select ok(has_table_privilege('anon', 'public.model_performance', 'SELECT')
+  and has_table_privilege('anon', 'public.model_performance_30d', 'SELECT')
+  and not has_table_privilege('anon', 'public.model_performance', 'INSERT')
+  and not has_table_privilege('authenticated', 'public.model_performance', 'UPDATE'),
+  'the scorecard: anon and authenticated read model_performance and its view, write nothing');
 select ok(not has_table_privilege('anon', 'public.games', 'INSERT'),
   'default grants revoked: anon has no INSERT privilege');
 
