@@ -42,7 +42,13 @@ from trainer.scratchoff.features import (
     feature_frame,
     game_features,
 )
-from trainer.scratchoff.load import SCRATCHOFF_COLUMNS, TEXAS_FILE, load_scratchoff
+from trainer.scratchoff.load import (
+    SCRATCHOFF_COLUMNS,
+    SCRATCHOFF_KEY,
+    TEXAS_FILE,
+    TIER_COLUMNS,
+    load_scratchoff,
+)
 from trainer.scratchoff.prediction import forecast_ev_per_dollar, reference_quantiles
 
 FAMILY = "scratchoff"
@@ -71,8 +77,8 @@ TARGET_TEXT = {
 DATA_FILES = [TEXAS_FILE]  # what export trains on with --source files
 # The columns the rows hash covers: everything the models learn from. game_name is left out: the
 # files carry each day's name, the database keeps a game's latest one.
-HASHED_COLUMNS = [c for c in SCRATCHOFF_COLUMNS if c != "game_name"]
-ROW_KEY = ["snapshot_date", "state", "game_number", "prize_amount", "prizes_printed"]
+HASHED_COLUMNS = [c for c in SCRATCHOFF_COLUMNS + TIER_COLUMNS if c != "game_name"]
+ROW_KEY = SCRATCHOFF_KEY
 
 
 # ---- splitter -----------------------------------------------------------------------------------
