@@ -247,10 +247,19 @@ def load_frame(source: str = "files", db_url: str | None = None) -> pd.DataFrame
     raise ValueError(f"unknown source {source!r} (files or db)")
 
 
+def _hashed(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """(columns hashed, sort key) present in the frame: a validated frame has them all; a frame
+    made without the tier columns (the tests' synthetic data) is keyed by the prize instead."""
+    columns = [c for c in HASHED_COLUMNS if c in frame.columns]
+    key = [c for c in [*ROW_KEY, "prize_amount", "prizes_printed"] if c in frame.columns]
+    return columns, list(dict.fromkeys(key))
+
+
 def rows_sha256(frame: pd.DataFrame) -> str:
-    """sha256 of the rows as CSV (HASHED_COLUMNS, sorted by ROW_KEY, floats as Python's repr):
-    the same rows give the same hash whether they came from the files or the database."""
-    rows = frame[HASHED_COLUMNS].sort_values(ROW_KEY, kind="stable")
+    """sha256 of the rows as CSV (the hashed columns, sorted by the key, floats as Python's
+    repr): the same rows give the same hash whether they came from the files or the database."""
+    columns, key = _hashed(frame)
+    rows = frame[columns].sort_values(key, kind="stable")
     text = rows.to_csv(index=False, lineterminator="\n", date_format="%Y-%m-%d")
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -258,6 +267,7 @@ def rows_sha256(frame: pd.DataFrame) -> str:
 def training_data(frame: pd.DataFrame) -> dict[str, Any]:
     """What the manifest records about the rows a model set learned from."""
     days = frame["snapshot_date"]
+    columns, key = _hashed(frame)
     return {
         "first_day": str(days.min().date()),
         "last_day": str(days.max().date()),
@@ -266,9 +276,9 @@ def training_data(frame: pd.DataFrame) -> dict[str, Any]:
         "rows": len(frame),
         "rows_sha256": rows_sha256(frame),
         "hashed": "sha256 of the canonical tier rows as CSV: "
-        + ", ".join(HASHED_COLUMNS)
+        + ", ".join(columns)
         + "; sorted by "
-        + ", ".join(ROW_KEY),
+        + ", ".join(key),
     }
 
 
