@@ -67,7 +67,7 @@ export type GameSelection =
 // game matches), so a publish is seen by the next request.
 const GAME_DAYS_SQL = `
 select case when g.n is null or g.n = 1 then m.models end as models, g.*
-from (select ${activeVersionsSql(7)} as models) m
+from (select ${activeVersionsSql(6)} as models) m
 left join lateral (
   select row_number() over (order by g.id) as n,
     g.id, g.state, g.game_number, g.name, g.ticket_price::float8 as ticket_price, g.overall_odds,
@@ -81,12 +81,14 @@ left join lateral (
     (select json_agg(json_build_array(h.snapshot_date::text, h.reason,
                                       ${LAGGED_FIELDS.map((f) => `h.${f}`).join(", ")}))
      from public.historical_snapshots h where h.game_id = g.id
-       and h.snapshot_date >= s.day - $6::int and h.snapshot_date < s.day) as history
+       and h.snapshot_date >= s.day - $5::int and h.snapshot_date < s.day) as history
   from public.games g
   cross join lateral (select max(h.snapshot_date) as day from public.historical_snapshots h
-                      where h.game_id = g.id and h.snapshot_date <= $5::date) s
-  where ($1::boolean and g.is_active) or g.id = any($2::bigint[])
-     or (g.state, g.game_number) in (select * from unnest($3::text[], $4::text[]))
+                      where h.game_id = g.id and h.snapshot_date <= $4::date) s
+  where ($1::boolean and g.is_active)
+     or g.id in (select jsonb_array_elements_text($2::text::jsonb)::bigint)
+     or (g.state, g.game_number) in
+        (select k ->> 0, k ->> 1 from jsonb_array_elements($3::text::jsonb) k)
 ) g on true
 order by g.id`;
 
@@ -117,16 +119,17 @@ function historyOf(rows: GameDayRow["history"]): Map<number, GameMetrics> {
 
 /** The selected games as of `day`, and the active versions of the scratch-off models. */
 export async function loadGameDays(
-  sql: Sql,
+  sql: Pick<Sql, "unsafe">, // a pool or a transaction
   selection: GameSelection,
   day: string,
 ): Promise<{ days: GameDay[]; versions: Map<string, string> }> {
   const { ids, keys } = "active" in selection ? { ids: [], keys: [] } : selection;
+  // The lists travel as JSON: npm:postgres sends an empty JS array as "" to a prepared statement
+  // whose parameter types it has not learnt yet ("malformed array literal", seen on cold starts).
   const rows = await sql.unsafe<GameDayRow[]>(GAME_DAYS_SQL, [
     "active" in selection,
-    ids,
-    keys.map((k) => k.state),
-    keys.map((k) => k.game_number),
+    JSON.stringify(ids),
+    JSON.stringify(keys.map((k) => [k.state, k.game_number])),
     day,
     WINDOW_DAYS,
     MODEL_NAMES,
