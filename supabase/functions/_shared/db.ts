@@ -19,6 +19,14 @@ globalThis.addEventListener("error", (event) => {
   }
 });
 
+/** A list parameter as JSON text; the SQL reads it with `jsonb_array_elements_text($n::text::jsonb)`.
+ * Never a JS array: npm:postgres serializes one as "a,b" (a "malformed array literal") when a
+ * connection runs a statement before it has learnt the array types, seen after cold starts and
+ * database restarts. */
+export function jsonList(values: readonly (string | number)[] | null): string | null {
+  return values === null ? null : JSON.stringify(values);
+}
+
 export function db(): Sql {
   if (!pool) {
     const url = Deno.env.get("SUPABASE_DB_URL");

@@ -11,7 +11,7 @@ import {
   type Model,
   run,
 } from "./ort.ts";
-import { withDb } from "./db.ts";
+import { jsonList, withDb } from "./db.ts";
 
 export interface ModelEntry {
   name: string;
@@ -98,14 +98,15 @@ const active = new Map<string, Active>();
  * function's read can carry it, so that one round trip also sees the latest publish. */
 export function activeVersionsSql(n: number): string {
   return `(select coalesce(json_object_agg(r.name, r.version), '{}'::json)
-    from public.model_registry r where r.is_active and r.name = any($${n}::text[]))`;
+    from public.model_registry r where r.is_active and r.name in
+      (select jsonb_array_elements_text($${n}::text::jsonb)))`;
 }
 
 async function registryVersions(names: string[]): Promise<Map<string, string>> {
   const [row] = await withDb((sql) =>
     sql.unsafe<{ models: Record<string, string> }[]>(
       `select ${activeVersionsSql(1)} as models`,
-      [names],
+      [jsonList(names)],
       { prepare: true },
     )
   );

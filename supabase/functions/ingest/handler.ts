@@ -7,7 +7,7 @@
 // as-of date is the stored latest day or older changes nothing, and its run says so.
 import { requireRole } from "../_shared/auth.ts";
 import { HttpError, json, onlyKeys, readJsonObject, serveJson } from "../_shared/http.ts";
-import { withDb } from "../_shared/db.ts";
+import { jsonList, withDb } from "../_shared/db.ts";
 import { parseFeed } from "../_shared/scratchoff/feeds/registry.ts";
 import { FeedFailure, type FeedSource, fetchDocument, type Fetched, refusal } from "./feeds.ts";
 import { archive, lockState, recordRun, type Run, writeDay } from "./store.ts";
@@ -27,8 +27,8 @@ async function sources(states: string[] | null): Promise<FeedSource[]> {
   return await withDb((sql) =>
     sql.unsafe<FeedSource[]>(
       `select state, layout, urls, timeout_ms from public.feed_sources
-       where enabled and ($1::text[] is null or state = any($1::text[])) order by state`,
-      [states],
+       where enabled and ($1::text is null or state in (select jsonb_array_elements_text($1::text::jsonb))) order by state`,
+      [jsonList(states)],
     )
   );
 }

@@ -1,7 +1,7 @@
 // The database side of ingest: the archive of fetched payloads, one state's day written in one
 // transaction exactly as trainer/ingest.py's write_scratchoff writes a one-day file (games, prize
 // tiers, the day's historical_snapshots, the active flags), and the record of every run.
-import type { Sql } from "../_shared/db.ts";
+import { jsonList, type Sql } from "../_shared/db.ts";
 import { gameMetrics, METRIC_FIELDS } from "../_shared/scratchoff/analytics.ts";
 import type { CanonicalRow } from "../_shared/scratchoff/feeds/registry.ts";
 import type { Fetched } from "./feeds.ts";
@@ -67,7 +67,8 @@ export async function recordRun(sql: Db, run: Run): Promise<void> {
   await sql.unsafe(
     `insert into public.ingest_runs (state, started_at, as_of, stored_as_of, outcome, rows,
        counts, payload_ids, error)
-     values ($1, $2::timestamptz, $3::date, $4::date, $5, $6, $7::text::jsonb, $8::bigint[], $9)`,
+     values ($1, $2::timestamptz, $3::date, $4::date, $5, $6, $7::text::jsonb,
+       array(select jsonb_array_elements_text($8::text::jsonb)::bigint), $9)`,
     [
       run.state,
       run.started_at,
@@ -76,7 +77,7 @@ export async function recordRun(sql: Db, run: Run): Promise<void> {
       run.outcome,
       run.rows,
       JSON.stringify(run.counts),
-      run.payload_ids,
+      jsonList(run.payload_ids),
       run.error,
     ],
   );
@@ -181,8 +182,10 @@ const UPSERT_SNAPSHOTS = upsert(
 );
 
 // A game is active when it is in its state's latest snapshot: this day, the newest stored.
-const SET_ACTIVE = `update public.games set is_active = (game_number = any($2::text[]))
-  where state = $1 and is_active is distinct from (game_number = any($2::text[]))`;
+const SET_ACTIVE =
+  `with latest as (select jsonb_array_elements_text($2::text::jsonb) as game_number)
+  update public.games set is_active = (game_number in (select * from latest))
+  where state = $1 and is_active is distinct from (game_number in (select * from latest))`;
 
 /** Groups a state's canonical rows by game, in the order the rows came. */
 function byGame(rows: CanonicalRow[]): Map<string, CanonicalRow[]> {
@@ -255,7 +258,7 @@ export async function writeDay(
   const gameFlags = await sql.unsafe<Flags>(UPSERT_GAMES, [state, JSON.stringify(games)]);
   const tierFlags = await sql.unsafe<Flags>(UPSERT_TIERS, [state, JSON.stringify(tierRows)]);
   const snapFlags = await sql.unsafe<Flags>(UPSERT_SNAPSHOTS, [state, JSON.stringify(snapshots)]);
-  await sql.unsafe(SET_ACTIVE, [state, games.map((g) => g.game_number)]);
+  await sql.unsafe(SET_ACTIVE, [state, jsonList(games.map((g) => g.game_number))]);
   return {
     games: counted(gameFlags, games.length),
     prize_tiers: counted(tierFlags, tierRows.length),

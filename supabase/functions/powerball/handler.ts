@@ -13,7 +13,7 @@
 // draws in public.powerball_draws, become sampling weights (scores / sum, _shared/powerball/sampling.ts).
 // The same seed with the same draws and model versions gives the same tickets.
 import { HttpError, json, onlyKeys, readJsonObject, serveJson } from "../_shared/http.ts";
-import { withDb } from "../_shared/db.ts";
+import { jsonList, withDb } from "../_shared/db.ts";
 import {
   activeModels,
   activeVersionsSql,
@@ -77,7 +77,7 @@ export async function recentDraws(): Promise<{ draws: Draw[]; versions: Map<stri
   const [row] = await withDb((sql) =>
     sql.unsafe<{ models: Record<string, string>; draws: [string, number[], number][] }[]>(
       DRAWS_SQL,
-      [HISTORY_WINDOW, [WHITE_MODEL, RED_MODEL]],
+      [HISTORY_WINDOW, jsonList([WHITE_MODEL, RED_MODEL])],
       { prepare: true },
     )
   );

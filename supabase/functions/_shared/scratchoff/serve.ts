@@ -6,7 +6,7 @@
 import { type GameMetrics, gameMetrics, METRIC_FIELDS, type Tier } from "./analytics.ts";
 import { dayNumber, FEATURE_NAMES, gameFeatures, WINDOW_DAYS } from "./features.ts";
 import { type PredictionRow, predictionRow, STALE_AFTER_DAYS, staleReason } from "./prediction.ts";
-import type { Sql } from "../db.ts";
+import { jsonList, type Sql } from "../db.ts";
 import {
   activeModels,
   activeVersionsSql,
@@ -124,15 +124,13 @@ export async function loadGameDays(
   day: string,
 ): Promise<{ days: GameDay[]; versions: Map<string, string> }> {
   const { ids, keys } = "active" in selection ? { ids: [], keys: [] } : selection;
-  // The lists travel as JSON: npm:postgres sends an empty JS array as "" to a prepared statement
-  // whose parameter types it has not learnt yet ("malformed array literal", seen on cold starts).
   const rows = await sql.unsafe<GameDayRow[]>(GAME_DAYS_SQL, [
     "active" in selection,
-    JSON.stringify(ids),
-    JSON.stringify(keys.map((k) => [k.state, k.game_number])),
+    jsonList(ids),
+    JSON.stringify(keys.map((k) => [k.state, k.game_number])), // pairs, read with ->> 0 and 1
     day,
     WINDOW_DAYS,
-    MODEL_NAMES,
+    jsonList(MODEL_NAMES),
   ], { prepare: true });
   const versions = new Map(Object.entries(rows[0]?.models ?? {}));
   const days = rows.filter((r) => r.n !== null).map((r) => ({
