@@ -2,14 +2,15 @@
 
 `publish` checks every model before it writes anything (its bytes hash to the manifest's sha256;
 its ONNX input and outputs are the manifest's), evaluates a new scratch-off set against the
-baselines and the active set (trainer/scratchoff/gate.py; refused unless it beats the baselines or
-`force`; the evaluation is recorded in manifest.json and in each stored manifest), then stores them
-and makes them the active versions in one transaction. The table's own constraints back this up
-(sha256 of the bytes, one active version per name).
+baselines and the active set (the product's gate, trainer/scratchoff/gate.py, named in GATES;
+refused unless it beats the baselines or `force`; the evaluation is recorded in manifest.json and in
+each stored manifest), then stores them and makes them the active versions in one transaction. The
+table's own constraints back this up (sha256 of the bytes, one active version per name).
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 from dataclasses import dataclass
@@ -61,6 +62,11 @@ class Published:
     stored: bool  # False when this version was already in the registry
 
 
+# The product modules with a publish gate, named (the core imports no product), each with
+# `evaluate_candidate(manifest, checked, conn, source, db_url, progress) -> dict | None`.
+GATES = ["trainer.scratchoff.gate"]
+
+
 def evaluate_candidate(
     manifest: dict,
     checked: list[tuple[dict, bytes]],
@@ -69,27 +75,14 @@ def evaluate_candidate(
     db_url: str | None,
     progress: Progress,
 ) -> dict | None:
-    """The gate's evaluation of the scratch-off set (trainer/scratchoff/gate.py), or None when
-    there is nothing to decide: no scratch-off models, or exactly the active versions."""
-    from trainer.scratchoff.forecast import load_frame
-    from trainer.scratchoff.gate import MODEL_NAMES, evaluate_set, features_of
-
-    if not set(MODEL_NAMES) <= set(manifest["models"]):
-        return None
-    active = {
-        name: (version, bytes(data))
-        for name, version, data in conn.execute(
-            "select name, version, onnx from public.model_registry"
-            " where is_active and name = any(%s)",
-            (MODEL_NAMES,),
-        ).fetchall()
-    }
-    if all(active.get(n, ("",))[0] == manifest["models"][n]["version"] for n in MODEL_NAMES):
-        return None
-    candidate = {entry["name"]: data for entry, data in checked if entry["name"] in MODEL_NAMES}
-    active_bytes = {n: v[1] for n, v in active.items()} if len(active) == len(MODEL_NAMES) else None
-    features = features_of(load_frame(source, db_url))
-    return evaluate_set(features, manifest, candidate, active_bytes, progress)
+    """The gates' evaluation of the set (at most one gate decides today), or None."""
+    for gate in GATES:
+        evaluation = importlib.import_module(gate).evaluate_candidate(
+            manifest, checked, conn, source, db_url, progress
+        )
+        if evaluation is not None:
+            return evaluation
+    return None
 
 
 ACTIVE_KEYS = ("active_models", "better_than_active")

@@ -115,7 +115,7 @@ def wait_gone(pid: int, seconds: float = 10.0) -> None:
         try:  # a zombie until the gateway reaps it
             if Path(f"/proc/{pid}/stat").read_text().split(") ")[1].startswith("Z"):
                 break
-        except (FileNotFoundError, IndexError):
+        except (ProcessLookupError, FileNotFoundError, IndexError):  # gone while being read
             break
         time.sleep(0.02)
 

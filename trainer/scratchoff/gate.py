@@ -29,9 +29,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import psycopg
 
 from trainer.modeling import Progress, print_progress
 from trainer.scratchoff.features import FEATURE_NAMES, TARGETS
+from trainer.scratchoff.forecast import load_frame
 from trainer.scratchoff.prediction import ai_score, forecast_ev_per_dollar, recommendation
 from trainer.scratchoff.scorecard import ScoredPrediction, day_figures
 
@@ -225,3 +227,31 @@ def evaluate_set(
 
 def _iso(day: int) -> str:
     return str((pd.Timestamp(0) + pd.Timedelta(days=day)).date())
+
+
+def evaluate_candidate(
+    manifest: dict,
+    checked: list[tuple[dict, bytes]],
+    conn: psycopg.Connection,
+    source: str,
+    db_url: str | None,
+    progress: Progress,
+) -> dict | None:
+    """The gate's evaluation of the scratch-off set, for trainer/registry.py's publish; None when
+    there is nothing to decide: no scratch-off models, or exactly the active versions."""
+    if not set(MODEL_NAMES) <= set(manifest["models"]):
+        return None
+    active = {
+        name: (version, bytes(data))
+        for name, version, data in conn.execute(
+            "select name, version, onnx from public.model_registry"
+            " where is_active and name = any(%s)",
+            (MODEL_NAMES,),
+        ).fetchall()
+    }
+    if all(active.get(n, ("",))[0] == manifest["models"][n]["version"] for n in MODEL_NAMES):
+        return None
+    candidate = {entry["name"]: data for entry, data in checked if entry["name"] in MODEL_NAMES}
+    active_bytes = {n: v[1] for n, v in active.items()} if len(active) == len(MODEL_NAMES) else None
+    features = features_of(load_frame(source, db_url))
+    return evaluate_set(features, manifest, candidate, active_bytes, progress)
