@@ -67,24 +67,6 @@ class Published:
 GATES = ["trainer.scratchoff.gate"]
 
 
-def evaluate_candidate(
-    manifest: dict,
-    checked: list[tuple[dict, bytes]],
-    conn: psycopg.Connection,
-    source: str,
-    db_url: str | None,
-    progress: Progress,
-) -> dict | None:
-    """The gates' evaluation of the set (at most one gate decides today), or None."""
-    for gate in GATES:
-        evaluation = importlib.import_module(gate).evaluate_candidate(
-            manifest, checked, conn, source, db_url, progress
-        )
-        if evaluation is not None:
-            return evaluation
-    return None
-
-
 ACTIVE_KEYS = ("active_models", "better_than_active")
 
 
@@ -120,7 +102,11 @@ def publish(
         checked.append((entry, data))
     results = []
     with connect(db_url) as conn:
-        evaluation = evaluate_candidate(manifest, checked, conn, source, db_url, progress)
+        evaluation = None
+        for gate in GATES:  # None: nothing for that gate to decide
+            evaluation = evaluation or importlib.import_module(gate).evaluate_candidate(
+                manifest, checked, conn, source, db_url, progress
+            )
         if evaluation is not None:
             evaluation = _jsonable({**evaluation, "forced": bool(force)})
             if not evaluation["beats_baselines"] and not force:
