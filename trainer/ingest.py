@@ -1,6 +1,6 @@
 """`python -m trainer ingest`: canonical files, or archived official feed payloads (a Texas
 scratchoff.csv, a New York pair, a .tar.gz of them: trainer.scratchoff.feeds.files) -> PostgreSQL
-(games, prize_tiers, the day's analytics in historical_snapshots, powerball_draws).
+(games, prize_tier_snapshots, the day's analytics in historical_snapshots, powerball_draws).
 
 Each file is validated completely before the database is touched, then written in one transaction:
 all of it or nothing. Rows are upserted only where a value differs, so loading the same file twice

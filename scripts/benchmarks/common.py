@@ -153,7 +153,7 @@ def latest_snapshot(db_url: str) -> str:
 
     with connect(db_url) as conn:
         row = conn.execute(
-            "select max(t.snapshot_date)::text from public.prize_tiers t"
+            "select max(t.snapshot_date)::text from public.prize_tier_snapshots t"
             " join public.games g on g.id = t.game_id where g.is_active"
         ).fetchone()
     if not row or row[0] is None:

@@ -49,7 +49,7 @@ select (select coalesce(json_object_agg(r.name, r.version), '{{}}'::json)
   g.total_tickets_printed::float8 as total_tickets_printed, g.first_seen::text as first_seen,
   g.is_active, s.day::text as snapshot_date,
   (select json_agg(json_build_array(t.prize_amount::float8, t.prizes_printed, t.prizes_remaining))
-   from public.prize_tiers t where t.game_id = g.id and t.snapshot_date = s.day) as tiers,
+   from public.prize_tier_snapshots t where t.game_id = g.id and t.snapshot_date = s.day) as tiers,
   (select json_agg(json_build_array(h.snapshot_date::text, h.reason,
                                     {", ".join(f"h.{f}" for f in LAGGED)}))
    from public.historical_snapshots h where h.game_id = g.id

@@ -31,37 +31,37 @@ select throws_ok($$insert into games (state, game_number, name, ticket_price, fi
 select throws_ok($$insert into games (state, game_number, name, ticket_price)
   values ('ZZ', 'X', 'x', 1)$$, '23502', null, 'games: first_seen required');
 
--- prize_tiers: keyed by (game, day, tier_index); two tiers may pay the same amount
-select lives_ok($$insert into prize_tiers (game_id, snapshot_date, tier_index, prize_label,
+-- prize_tier_snapshots: keyed by (game, day, tier_index); two tiers may pay the same amount
+select lives_ok($$insert into prize_tier_snapshots (game_id, snapshot_date, tier_index, prize_label,
   prize_amount, prizes_printed, prizes_remaining) select id, '2026-01-01', 1, '$5', 5, 10, 4 from g$$,
-  'prize_tiers: a valid tier');
-select lives_ok($$insert into prize_tiers (game_id, snapshot_date, tier_index, prize_label,
+  'prize_tier_snapshots: a valid tier');
+select lives_ok($$insert into prize_tier_snapshots (game_id, snapshot_date, tier_index, prize_label,
   prize_amount, prizes_printed, prizes_remaining) select id, '2026-01-01', 2, 'FREE $5 PLAY', 5,
-  10, 4 from g$$, 'prize_tiers: a second tier of the same amount');
-select throws_ok($$insert into prize_tiers (game_id, snapshot_date, tier_index, prize_label,
+  10, 4 from g$$, 'prize_tier_snapshots: a second tier of the same amount');
+select throws_ok($$insert into prize_tier_snapshots (game_id, snapshot_date, tier_index, prize_label,
   prize_amount, prizes_printed, prizes_remaining) select id, '2026-01-01', 1, '$9', 9, 10, 4 from g$$,
-  '23505', null, 'prize_tiers: (game, day, tier_index) unique');
-select throws_ok($$insert into prize_tiers (game_id, snapshot_date, tier_index, prize_label,
+  '23505', null, 'prize_tier_snapshots: (game, day, tier_index) unique');
+select throws_ok($$insert into prize_tier_snapshots (game_id, snapshot_date, tier_index, prize_label,
   prize_amount, prizes_printed, prizes_remaining) select id, '2026-01-01', 0, '$9', 9, 10, 4 from g$$,
-  '23514', null, 'prize_tiers: tier_index >= 1');
-select throws_ok($$insert into prize_tiers (game_id, snapshot_date, tier_index, prize_amount,
+  '23514', null, 'prize_tier_snapshots: tier_index >= 1');
+select throws_ok($$insert into prize_tier_snapshots (game_id, snapshot_date, tier_index, prize_amount,
   prizes_printed, prizes_remaining) select id, '2026-01-01', 3, 9, 10, 4 from g$$,
-  '23502', null, 'prize_tiers: prize_label required');
-select throws_ok($$insert into prize_tiers (game_id, snapshot_date, tier_index, prize_label,
+  '23502', null, 'prize_tier_snapshots: prize_label required');
+select throws_ok($$insert into prize_tier_snapshots (game_id, snapshot_date, tier_index, prize_label,
   prize_amount, prizes_printed, prizes_remaining) select id, '2026-01-01', 3, '$6', 6, 10, 11
-  from g$$, '23514', null, 'prize_tiers: remaining <= printed');
-select throws_ok($$insert into prize_tiers (game_id, snapshot_date, tier_index, prize_label,
+  from g$$, '23514', null, 'prize_tier_snapshots: remaining <= printed');
+select throws_ok($$insert into prize_tier_snapshots (game_id, snapshot_date, tier_index, prize_label,
   prize_amount, prizes_printed, prizes_remaining) select id, '2026-01-01', 3, '$7', 7, -1, 0
-  from g$$, '23514', null, 'prize_tiers: printed >= 0');
-select throws_ok($$insert into prize_tiers (game_id, snapshot_date, tier_index, prize_label,
+  from g$$, '23514', null, 'prize_tier_snapshots: printed >= 0');
+select throws_ok($$insert into prize_tier_snapshots (game_id, snapshot_date, tier_index, prize_label,
   prize_amount, prizes_printed, prizes_remaining) select id, '2026-01-01', 3, '$8', 8, 1, -1
-  from g$$, '23514', null, 'prize_tiers: remaining >= 0');
-select throws_ok($$insert into prize_tiers (game_id, snapshot_date, tier_index, prize_label,
+  from g$$, '23514', null, 'prize_tier_snapshots: remaining >= 0');
+select throws_ok($$insert into prize_tier_snapshots (game_id, snapshot_date, tier_index, prize_label,
   prize_amount, prizes_printed, prizes_remaining) select id, '2026-01-01', 3, '$0', 0, 1, 1
-  from g$$, '23514', null, 'prize_tiers: prize_amount > 0');
-select throws_ok($$insert into prize_tiers (game_id, snapshot_date, tier_index, prize_label,
+  from g$$, '23514', null, 'prize_tier_snapshots: prize_amount > 0');
+select throws_ok($$insert into prize_tier_snapshots (game_id, snapshot_date, tier_index, prize_label,
   prize_amount, prizes_printed, prizes_remaining) values (-42, '2026-01-01', 1, '$1', 1, 1, 1)$$,
-  '23503', null, 'prize_tiers: game must exist');
+  '23503', null, 'prize_tier_snapshots: game must exist');
 
 -- historical_snapshots
 select throws_ok($$insert into historical_snapshots (game_id, snapshot_date, n_tiers,

@@ -86,10 +86,11 @@ CONTENT_SQL = {
         g.overall_odds, g.total_tickets_printed, g.top_prize_amount, g.total_top_prizes,
         g.remaining_top_prizes, g.is_active, g.first_seen, g.last_scraped_at)::text, '|'
         order by g.game_number), '')) from public.games g where g.state = %s""",
-    "prize_tiers": """select md5(coalesce(string_agg(row(g.game_number, t.snapshot_date,
+    "prize_tier_snapshots": """select md5(coalesce(string_agg(row(g.game_number, t.snapshot_date,
         t.tier_index, t.prize_label, t.prize_amount, t.prizes_printed, t.prizes_remaining)::text,
         '|' order by g.game_number, t.snapshot_date, t.tier_index), ''))
-        from public.prize_tiers t join public.games g on g.id = t.game_id where g.state = %s""",
+        from public.prize_tier_snapshots t join public.games g on g.id = t.game_id
+        where g.state = %s""",
     "historical_snapshots": """select md5(coalesce(string_agg(
         (to_jsonb(h) - 'game_id' - 'created_at' || jsonb_build_object('game', g.game_number))::text,
         '|' order by g.game_number, h.snapshot_date), ''))
@@ -108,7 +109,7 @@ def counts(conn: psycopg.Connection, state: str) -> dict[str, int]:
             ["games", "tiers", "days"],
             conn.execute(
                 "select count(distinct g.id), count(*), count(distinct t.snapshot_date)"
-                " from public.prize_tiers t join public.games g on g.id = t.game_id"
+                " from public.prize_tier_snapshots t join public.games g on g.id = t.game_id"
                 " where g.state = %s",
                 (state,),
             ).fetchone(),

@@ -81,7 +81,8 @@ def assert_json_error(status: int, headers, body, want_status: int, want_code: s
 
 def latest_snapshot(db_url: str) -> str:
     with psycopg.connect(db_url) as conn:
-        return conn.execute("select max(snapshot_date)::text from public.prize_tiers").fetchone()[0]
+        latest = "select max(snapshot_date)::text from public.prize_tier_snapshots"
+        return conn.execute(latest).fetchone()[0]
 
 
 def run_job(conn: psycopg.Connection, command: str) -> dict:

@@ -55,7 +55,7 @@ def pipeline(stack):
         )
         first, last = conn.execute(
             # the shipped Texas days (another state's feed, e.g. New York's, may be older)
-            "select min(t.snapshot_date), max(t.snapshot_date) from public.prize_tiers t"
+            "select min(t.snapshot_date), max(t.snapshot_date) from public.prize_tier_snapshots t"
             " join public.games g on g.id = t.game_id where g.state = 'TX'"
         ).fetchone()
     # The function runs the registry's active models: they must be the committed files.

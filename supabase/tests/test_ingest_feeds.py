@@ -65,7 +65,7 @@ def test_a_new_day_is_written_archived_and_recorded(stack, conn, days, states):
     stored = counts(conn, "ZA")
     assert stored["days"] == 1 and stored["tiers"] == run["rows"] > 0
     assert run["counts"]["games"]["inserted"] == stored["games"]
-    assert run["counts"]["prize_tiers"] == {
+    assert run["counts"]["prize_tier_snapshots"] == {
         "rows": run["rows"],
         "inserted": run["rows"],
         "updated": 0,

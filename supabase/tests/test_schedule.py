@@ -28,7 +28,7 @@ def predictable_active_games(conn: psycopg.Connection, day: str) -> tuple[int, l
     rows = conn.execute(
         "select g.id, coalesce(h.reason is null and h.ev_per_dollar is not null, false)"
         " from public.games g"
-        " left join lateral (select max(snapshot_date) as day from public.prize_tiers"
+        " left join lateral (select max(snapshot_date) as day from public.prize_tier_snapshots"
         "   where game_id = g.id and snapshot_date <= %s::date) d on true"
         " left join public.historical_snapshots h"
         "   on h.game_id = g.id and h.snapshot_date = d.day"

@@ -91,7 +91,8 @@ def prediction_row(r, game_id: int, reference: list[float]) -> dict:
         "confidence_level": 50.0,
         "recommendation": recommendation(score),
         "reasoning": "walk-forward replay",
-        "features": {
+        "data_as_of": iso(r.day),
+        "features_used": {
             "snapshot_date": iso(r.day),
             **{n: float(getattr(r, n)) for n in FEATURE_NAMES},
         },

@@ -28,7 +28,7 @@ from stack_process import LogTail, bearer, ensure_data, files_of, table_digest, 
 
 TABLES = [
     "public.games",
-    "public.prize_tiers",
+    "public.prize_tier_snapshots",
     "public.historical_snapshots",
     "public.predictions",
     "public.model_registry",

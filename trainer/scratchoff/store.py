@@ -1,5 +1,8 @@
-"""Scratch-off rows in PostgreSQL: games, prize_tiers and the day's analytics in
-historical_snapshots (writes, in the caller's transaction), and the canonical frame read back.
+"""Scratch-off rows in PostgreSQL: games, the per-day tiers in prize_tier_snapshots and the day's
+analytics in historical_snapshots (writes, in the caller's transaction), and the canonical frame
+read back. The app's derived names (games.status, the prize_tiers view of the latest day, the
+snapshots' depletion rate, ...) are generated columns, views or kept by triggers: the database
+keeps them, whoever writes.
 
 Rows are upserted only where a value differs, so loading the same file twice changes nothing.
 
@@ -91,11 +94,11 @@ def write_scratchoff(conn: psycopg.Connection, tiers: pd.DataFrame) -> list[Coun
     )
     counts.append(
         Counts(
-            "prize_tiers",
+            "prize_tier_snapshots",
             len(tiers),
             *upsert(
                 cur,
-                "public.prize_tiers",
+                "public.prize_tier_snapshots",
                 "stage_tier_rows",
                 ["game_id", "snapshot_date", *TIER_VALUES],
                 ["game_id", "snapshot_date", "tier_index"],
@@ -108,12 +111,13 @@ def write_scratchoff(conn: psycopg.Connection, tiers: pd.DataFrame) -> list[Coun
         counts.append(write_snapshots(cur, stored_tiers(cur, changed), "stage_restated"))
     # A game is active when it is in its state's latest snapshot.
     cur.execute(
-        "with latest as (select g.state, max(t.snapshot_date) as day from public.prize_tiers t"
-        " join public.games g on g.id = t.game_id group by g.state)"
-        " update public.games g set is_active = exists (select 1 from public.prize_tiers t"
+        "with latest as (select g.state, max(t.snapshot_date) as day"
+        " from public.prize_tier_snapshots t join public.games g on g.id = t.game_id"
+        " group by g.state)"
+        " update public.games g set is_active = exists (select 1 from public.prize_tier_snapshots t"
         " where t.game_id = g.id and t.snapshot_date = latest.day)"
         " from latest where latest.state = g.state and g.is_active is distinct from exists"
-        " (select 1 from public.prize_tiers t where t.game_id = g.id"
+        " (select 1 from public.prize_tier_snapshots t where t.game_id = g.id"
         " and t.snapshot_date = latest.day)"
     )
     return counts
@@ -238,7 +242,7 @@ def read_scratchoff(conn: psycopg.Connection, where: str = "", params: tuple = (
             " g.total_tickets_printed::float8 as total_tickets_printed,"
             " t.prize_amount::float8 as prize_amount, t.prizes_printed, t.prizes_remaining,"
             " t.tier_index::int8 as tier_index, t.prize_label"
-            f" from public.prize_tiers t join public.games g on g.id = t.game_id {where}"
+            f" from public.prize_tier_snapshots t join public.games g on g.id = t.game_id {where}"
             " order by t.snapshot_date, g.state, g.game_number, t.prize_amount, t.tier_index",
             conn,
             params=params or None,

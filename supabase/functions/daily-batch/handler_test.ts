@@ -126,7 +126,7 @@ test("a run writes one prediction per predictable active game; a rerun changes n
       and d.day >= ${RUN_DATE}::date - coalesce((select f.stale_after_days
         from public.feed_sources f where f.state = g.state), 3), false) as predictable
     from public.games g
-    left join lateral (select max(snapshot_date) as day from public.prize_tiers
+    left join lateral (select max(snapshot_date) as day from public.prize_tier_snapshots
       where game_id = g.id and snapshot_date <= ${RUN_DATE}) d on true
     left join public.historical_snapshots h on h.game_id = g.id and h.snapshot_date = d.day
     where g.is_active order by g.id`;
@@ -177,7 +177,7 @@ test("a run writes one prediction per predictable active game; a rerun changes n
       const { results } = await res.json();
       const stored = await sql<Json[]>`
         select game_id::int as game_id, ai_score, win_probability, expected_value,
-          confidence_level, recommendation, reasoning, features, model_version
+          confidence_level, recommendation, reasoning, features_used, model_version
         from public.predictions where prediction_date = ${RUN_DATE} and game_id = any(${ids})
         order by game_id`;
       assert.equal(stored.length, ids.length);
@@ -197,7 +197,10 @@ test("a run writes one prediction per predictable active game; a rerun changes n
         ) {
           assert.equal(row[f], live.prediction[f], `game ${row.game_id} ${f}`);
         }
-        assert.deepEqual(row.features, { snapshot_date: live.snapshot_date, ...live.features });
+        assert.deepEqual(row.features_used, {
+          snapshot_date: live.snapshot_date,
+          ...live.features,
+        });
       });
     });
 

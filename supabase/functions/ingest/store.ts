@@ -160,7 +160,7 @@ const TIER_VALUES = [
   "prizes_remaining",
 ];
 const UPSERT_TIERS = upsert(
-  "prize_tiers",
+  "prize_tier_snapshots",
   ["game_id", "snapshot_date", "tier_index"],
   ["game_id", "snapshot_date", ...TIER_VALUES],
   `select g.id as game_id, r.snapshot_date, ${TIER_VALUES.map((c) => `r.${c}`).join(", ")}
@@ -261,7 +261,7 @@ export async function writeDay(
   await sql.unsafe(SET_ACTIVE, [state, jsonList(games.map((g) => g.game_number))]);
   return {
     games: counted(gameFlags, games.length),
-    prize_tiers: counted(tierFlags, tierRows.length),
+    prize_tier_snapshots: counted(tierFlags, tierRows.length),
     historical_snapshots: counted(snapFlags, snapshots.length),
   };
 }

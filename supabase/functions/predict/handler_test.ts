@@ -40,10 +40,10 @@ function data(): Promise<{ latest: string; first: string; games: Row[] }> {
     }
     const [{ latest, first }] = await sql<{ latest: string; first: string }[]>`
       select max(snapshot_date)::text as latest, min(snapshot_date)::text as first
-      from public.prize_tiers`;
+      from public.prize_tier_snapshots`;
     const games = await sql<Row[]>`
       select g.id::int as id, g.state, g.game_number, max(t.snapshot_date)::text as snapshot_date
-      from public.games g join public.prize_tiers t on t.game_id = g.id
+      from public.games g join public.prize_tier_snapshots t on t.game_id = g.id
       where g.is_active group by g.id
       -- games with data of the latest day: fresh at that date (another state's older feed is not)
       having max(t.snapshot_date) = ${latest}::date order by g.id`;
@@ -143,7 +143,7 @@ test("the date picks the latest snapshot on or before it; before the first, no p
     10,
   );
   const [{ expected }] = await db()<{ expected: string | null }[]>`
-    select max(snapshot_date)::text as expected from public.prize_tiers
+    select max(snapshot_date)::text as expected from public.prize_tier_snapshots
     where game_id = ${game.id} and snapshot_date <= ${mid}`;
   const r = (await (await post({ game_id: game.id, date: mid })).json()).result;
   assert.equal(r.snapshot_date, expected);

@@ -37,11 +37,11 @@ game_known as (
 served as (
   select p.model_version, p.prediction_date, p.game_id, p.ai_score, p.recommendation,
     p.forecast_ev_per_dollar, p.top_prize_claim_probability,
-    (p.features ->> 'snapshot_date')::date as as_of,
-    (p.features ->> 'ev_change_14d_past')::float8 as trend_change
+    p.data_as_of as as_of,
+    (p.features_used ->> 'ev_change_14d_past')::float8 as trend_change
   from public.predictions p
   where p.forecast_ev_per_dollar is not null
-    and (p.features ->> 'snapshot_date')::date + ${HORIZON_DAYS} <= $1::date
+    and p.data_as_of + ${HORIZON_DAYS} <= $1::date
 )
 select s.model_version, s.prediction_date::text as prediction_date,
   (max(s.as_of) over (partition by s.model_version, s.prediction_date)
@@ -68,12 +68,12 @@ order by s.model_version, s.prediction_date, s.game_id`;
 const PENDING_SQL = `
 select count(*)::int as n from public.predictions p
 where p.forecast_ev_per_dollar is not null
-  and (p.features ->> 'snapshot_date')::date + ${HORIZON_DAYS} <= $1::date
+  and p.data_as_of + ${HORIZON_DAYS} <= $1::date
   and not exists (
     select 1 from public.historical_snapshots h
     join public.historical_snapshots l on l.game_id = h.game_id
       and l.snapshot_date = h.snapshot_date + ${HORIZON_DAYS}
-    where h.game_id = p.game_id and h.snapshot_date = (p.features ->> 'snapshot_date')::date
+    where h.game_id = p.game_id and h.snapshot_date = p.data_as_of
       and h.reason is null and l.reason is null)`;
 
 export interface ScoredRow {

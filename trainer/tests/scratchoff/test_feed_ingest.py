@@ -45,13 +45,13 @@ def ny_db() -> str:
 
 def test_new_york_loads_every_game_with_analytics(ny_db: str) -> None:
     assert query(ny_db, "select count(*) from games where state = 'NY'") == [(114,)]
-    assert query(ny_db, "select count(*) from prize_tiers") == [(1236,)]
+    assert query(ny_db, "select count(*) from prize_tier_snapshots") == [(1236,)]
     rows = query(ny_db, "select count(*), count(ev_per_dollar) from historical_snapshots")
     assert rows == [(114, 114)]  # every game gets analytics (no reason)
     # Advertised top prize: the life prize, valued by the policy, keeps its label.
     assert query(
         ny_db,
-        "select g.top_prize_amount::float8, t.prize_label from games g join prize_tiers t"
+        "select g.top_prize_amount::float8, t.prize_label from games g join prize_tier_snapshots t"
         " on t.game_id = g.id and t.tier_index = 1 where g.game_number = '1453'",
     ) == [(1_040_000.0, "$1K/WK/LIFE")]
     # A second ingest of the same pair changes nothing.
@@ -195,7 +195,8 @@ def test_texas_feed_keeps_attributes_and_a_new_game_waits_for_them(tx_db, tmp_pa
     stored = query(
         tx_db,
         "select g.game_number, t.tier_index, t.prize_label, t.prize_amount::float8,"
-        " t.prizes_printed, t.prizes_remaining from prize_tiers t join games g on g.id = t.game_id"
+        " t.prizes_printed, t.prizes_remaining"
+        " from prize_tier_snapshots t join games g on g.id = t.game_id"
         " where t.snapshot_date = %s order by 1, 2",
         second,
     )

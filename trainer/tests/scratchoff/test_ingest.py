@@ -18,7 +18,7 @@ from trainer.powerball.load import POWERBALL_FILE
 from trainer.scratchoff.load import TEXAS_FILE, load_scratchoff
 from trainer.scratchoff.store import read_scratchoff
 
-TABLES = ["games", "prize_tiers", "powerball_draws"]
+TABLES = ["games", "prize_tier_snapshots", "historical_snapshots", "powerball_draws"]
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +46,7 @@ def quiet_ingest(**kwargs) -> list:
 def test_shipped_data_loads_into_a_fresh_database_then_a_second_ingest_changes_nothing(fresh_db):
     first = {c.table: c for c in quiet_ingest(db_url=fresh_db)}
     assert first["games"].inserted == first["games"].rows > 90
-    assert first["prize_tiers"].inserted == first["prize_tiers"].rows > 80_000
+    assert first["prize_tier_snapshots"].inserted == first["prize_tier_snapshots"].rows > 80_000
     assert first["powerball_draws"].inserted == 1297
     before = table_state(fresh_db)
 
@@ -159,6 +159,6 @@ def test_a_new_snapshot_updates_only_what_changed(fresh_db, texas_rows, tmp_path
             powerball=[str(POWERBALL_FILE)],
         )
     }
-    assert counts["prize_tiers"].updated == 1
-    assert counts["prize_tiers"].inserted == 0
+    assert counts["prize_tier_snapshots"].updated == 1
+    assert counts["prize_tier_snapshots"].inserted == 0
     assert counts["powerball_draws"].updated == counts["powerball_draws"].inserted == 0

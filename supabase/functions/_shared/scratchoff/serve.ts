@@ -77,7 +77,7 @@ left join lateral (
              ${STALE_AFTER_DAYS}) as stale_after_days,
     (select json_agg(json_build_array(t.prize_amount::float8, t.prizes_printed,
                                       t.prizes_remaining))
-     from public.prize_tiers t where t.game_id = g.id and t.snapshot_date = s.day) as tiers,
+     from public.prize_tier_snapshots t where t.game_id = g.id and t.snapshot_date = s.day) as tiers,
     (select json_agg(json_build_array(h.snapshot_date::text, h.reason,
                                       ${LAGGED_FIELDS.map((f) => `h.${f}`).join(", ")}))
      from public.historical_snapshots h where h.game_id = g.id
