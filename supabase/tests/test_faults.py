@@ -401,6 +401,7 @@ def test_an_export_killed_while_writing_leaves_a_usable_manifest(export_run):
 
     export_run.join(timeout=900)  # a full export; generous for a loaded machine
     stderr = export_run.log.read_text(errors="replace")
+    assert not export_run.is_alive(), f"the export did not reach its writes: {stderr[-2000:]}"
     assert export_run.killed_after is not None, f"the export ended by itself: {stderr[-2000:]}"
     assert export_run.proc.returncode == -signal.SIGKILL
     out = export_run.out
