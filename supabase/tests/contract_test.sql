@@ -113,23 +113,27 @@ select is((select count(*)::int from games where state = 'ZZ' and updated_at <> 
   'a snapshot write that changes nothing leaves the games untouched');
 
 -- ---- prize_tiers: one row per tier of the game's latest snapshot ------------------------------
-insert into prize_tier_snapshots (game_id, snapshot_date, prize_amount, prizes_printed,
-  prizes_remaining)
-select g.id, d.day, t.prize, t.printed, t.printed - d.claimed
+-- Keyed by tier index (1: the advertised top prize); rows arrive in no particular order.
+insert into prize_tier_snapshots (game_id, snapshot_date, tier_index, prize_label, prize_amount,
+  prizes_printed, prizes_remaining)
+select g.id, d.day, t.tier, t.label, t.prize, t.printed, t.printed - d.claimed
 from games g,
   (values ('2026-01-01'::date, 0), ('2026-01-02'::date, 1)) d(day, claimed),
-  (values (5, 100000), (50, 2000), (50000, 4)) t(prize, printed)
+  (values (3, '$5', 5, 100000), (1, '$50,000', 50000, 4), (2, '$50', 50, 2000))
+    t(tier, label, prize, printed)
 where g.state = 'ZZ' and g.game_number in ('A', 'B');
-insert into prize_tier_snapshots (game_id, snapshot_date, prize_amount, prizes_printed,
-  prizes_remaining)
-select id, '2026-01-01', 1, 10, 10 from games where state = 'ZZ' and game_number = 'C';
+insert into prize_tier_snapshots (game_id, snapshot_date, tier_index, prize_label, prize_amount,
+  prizes_printed, prizes_remaining)
+select id, '2026-01-01', 1, '$1', 1, 10, 10 from games where state = 'ZZ' and game_number = 'C';
 select results_eq(
-  $$select prize_amount, total_prizes, remaining_prizes, odds, snapshot_date
+  $$select tier_index::int, prize_label, prize_amount, total_prizes, remaining_prizes, odds,
+    snapshot_date
     from prize_tiers t join games g on g.id = t.game_id where g.state = 'ZZ' and g.game_number = 'A'$$,
-  $$values (50000.00::numeric(14, 2), 4::bigint, 3::bigint, '1 in 250000', '2026-01-02'::date),
-           (50000.00 / 1000, 2000, 1999, '1 in 500', '2026-01-02'),
-           (5.00, 100000, 99999, '1 in 10', '2026-01-02')$$,
-  'prize_tiers: the latest day only, one row per tier, top tier first; odds from tickets printed');
+  $$values (1, '$50,000', 50000.00::numeric(14, 2), 4::bigint, 3::bigint, '1 in 250000',
+            '2026-01-02'::date),
+           (2, '$50', 50000.00 / 1000, 2000, 1999, '1 in 500', '2026-01-02'),
+           (3, '$5', 5.00, 100000, 99999, '1 in 10', '2026-01-02')$$,
+  'prize_tiers: the latest day only, one row per tier, in tier order; odds from tickets printed');
 select results_eq(
   $$select odds from prize_tiers t join games g on g.id = t.game_id
     where g.state = 'ZZ' and g.game_number = 'B'$$,
@@ -152,16 +156,17 @@ select is(
 -- ---- active_games_with_predictions ------------------------------------------------------------
 update games set is_active = (game_number <> 'C') where state = 'ZZ';
 insert into predictions (game_id, prediction_date, model_version, ai_score, win_probability,
-  expected_value, confidence_level, recommendation, reasoning, features_used)
-select g.id, p.day, p.version, p.score, 0.25, -1.5, 50, 'neutral', 'Net EV is negative.', '{}'
+  expected_value, confidence_level, recommendation, reasoning, features_used, data_as_of)
+select g.id, p.day, p.version, p.score, 0.25, -1.5, 50, 'neutral', 'Net EV is negative.', '{}',
+  '2026-01-02'
 from games g,
   (values ('2026-01-02'::date, 'v1', 30.0), ('2026-01-03'::date, 'v1', 55.0)) p(day, version, score)
 where g.state = 'ZZ' and g.game_number = 'A';
 select results_eq(
-  $$select game_number, game_name, status, ai_score, prediction_date from active_games_with_predictions
-    where state = 'ZZ'$$,
-  $$values ('B', 'Beta', 'PUBLISHED', null::float8, null::date),
-           ('A', 'Alpha 2', 'PUBLISHED', 55.0, '2026-01-03')$$,
+  $$select game_number, game_name, status, ai_score, prediction_date, data_as_of
+    from active_games_with_predictions where state = 'ZZ'$$,
+  $$values ('B', 'Beta', 'PUBLISHED', null::float8, null::date, null::date),
+           ('A', 'Alpha 2', 'PUBLISHED', 55.0, '2026-01-03', '2026-01-02')$$,
   'active_games_with_predictions: active games only, game_number descending, the latest prediction');
 select is(
   (select count(*)::int from active_games_with_predictions where state = 'ZZ'), 2,

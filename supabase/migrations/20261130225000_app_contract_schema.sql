@@ -3,9 +3,10 @@
 -- is_active; lib/supabase.ts reads name, price, status) and the seed's code (train_model.py,
 -- lambda_function.py), unchanged. The contract is the union of the names, one meaning each.
 -- Hosted projects already ran the earlier migrations, so this one only adds, renames and backfills.
--- It runs after the tier index (20261130220000), the scorecard (20261130230000) and the daily loop
--- (20261201000000): the per-day tiers are keyed by (game, day, tier_index) with their label, and
--- predictions carry data_as_of and the served forecast.
+-- It runs after the tier index (20261130220000): the per-day tiers are keyed by (game, day,
+-- tier_index) with their label. It is a *_schema migration (trainer.db's scratch databases apply
+-- those alone, without pg_cron), so it reads nothing of the scorecard's and the daily loop's
+-- migrations; 20261201000100_app_contract_freshness.sql adds what follows from them.
 --
 -- Derived names are of two kinds:
 -- - generated columns, when the value follows from the same row (game_name = name, price =
@@ -206,8 +207,7 @@ select g.id, g.game_number, g.game_name, g.name, g.ticket_price, g.price, g.over
   g.status, g.game_start_date, g.launch_date, g.created_at, g.updated_at, g.total_tickets_printed,
   g.tickets_remaining_estimate, g.state, g.last_scraped_at,
   p.ai_score, p.confidence_level, p.recommendation, p.reasoning, p.win_probability,
-  p.expected_value, p.prediction_date, p.data_as_of, p.model_version,
-  p.created_at as prediction_created_at
+  p.expected_value, p.prediction_date, p.model_version, p.created_at as prediction_created_at
 from public.games g
 left join lateral (select * from public.predictions x where x.game_id = g.id
                    order by x.prediction_date desc, x.created_at desc, x.id desc limit 1) p on true
@@ -303,15 +303,11 @@ comment on column public.predictions.expected_value is 'Net expected value per t
 comment on column public.predictions.confidence_level is '0-100: from the game''s history length and the models'' agreement.';
 comment on column public.predictions.recommendation is 'From ai_score: strong_buy >= 80, buy >= 60, neutral >= 40, avoid >= 20, else strong_avoid. Relative: every game loses money on average.';
 comment on column public.predictions.reasoning is 'The drivers in plain words, always stating the net EV''s sign.';
-comment on column public.predictions.features_used is 'The model inputs by name and each model''s raw output (snapshot_date: the data''s as-of date, as data_as_of).';
-comment on column public.predictions.data_as_of is 'As-of date of the data the prediction was computed from (the game''s latest snapshot on or before prediction_date).';
-comment on column public.predictions.forecast_ev_per_dollar is 'The served forecast of ev_per_dollar 14 days after data_as_of (mean of the two regressors); the scorecard scores it.';
-comment on column public.predictions.top_prize_claim_probability is 'The served probability that a top prize is claimed within 14 days (mean of the classifiers); the scorecard scores it.';
+comment on column public.predictions.features_used is 'The model inputs by name and each model''s raw output (snapshot_date: the data''s as-of date).';
 comment on column public.predictions.created_at is 'When the row was first written.';
 
 comment on view public.active_games_with_predictions is 'Each active game with its latest prediction (null fields when it has none).';
 comment on column public.active_games_with_predictions.prediction_date is 'Day of the latest prediction.';
-comment on column public.active_games_with_predictions.data_as_of is 'As-of date of the data of the latest prediction (older than prediction_date when the feed is late).';
 comment on column public.active_games_with_predictions.model_version is 'Model set of the latest prediction.';
 comment on column public.active_games_with_predictions.prediction_created_at is 'When the latest prediction was written.';
 
