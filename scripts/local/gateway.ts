@@ -8,6 +8,9 @@
 // started on first use with the hosted runtime's rules and built-in ONNX engine preloaded
 // (edge_runtime_shim.ts; EDGE_RUNTIME_ORT=web leaves the engine out) and the environment hosted
 // Supabase gives it (SUPABASE_URL, SUPABASE_DB_URL, the keys).
+import { Buffer } from "node:buffer";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
 import { parse as parseToml } from "npm:smol-toml@1.3.1";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -32,18 +35,9 @@ function jsonError(status: number, code: string, message: string): Response {
 
 /** verify_jwt per function from supabase/config.toml (default true, as in Supabase). */
 function readVerifyJwt(): Map<string, boolean> {
-  const config = parseToml(
-    Deno.readTextFileSync(`${ROOT}supabase/config.toml`),
-  );
-  const functions = (config.functions ?? {}) as Record<
-    string,
-    { verify_jwt?: boolean }
-  >;
-  return new Map(
-    Object.entries(functions).map((
-      [name, f],
-    ) => [name, f.verify_jwt !== false]),
-  );
+  const config = parseToml(Deno.readTextFileSync(`${ROOT}supabase/config.toml`));
+  const functions = (config.functions ?? {}) as Record<string, { verify_jwt?: boolean }>;
+  return new Map(Object.entries(functions).map(([name, f]) => [name, f.verify_jwt !== false]));
 }
 
 function base64UrlDecode(text: string): Uint8Array<ArrayBuffer> {
@@ -54,14 +48,34 @@ function base64UrlDecode(text: string): Uint8Array<ArrayBuffer> {
 
 let hmacKey: Promise<CryptoKey> | undefined;
 
+// nbf and iat may be this far ahead of our clock: PostgREST allows the same 30 s for a token
+// minted on a machine whose clock runs slightly ahead. exp gets no grace (jose's default, which
+// the Supabase CLI's functions gateway uses): an expired token is never accepted late.
+const CLOCK_SKEW_S = 30;
+
+/** null when the time claims hold now, else why not; each present claim must be a number. */
+function timeProblem(claims: Record<string, unknown>): string | null {
+  for (const name of ["exp", "nbf", "iat"]) {
+    if (name in claims && typeof claims[name] !== "number") {
+      return `Invalid JWT: '${name}' must be a number`;
+    }
+  }
+  const now = Date.now() / 1000;
+  const { exp, nbf, iat } = claims as { exp?: number; nbf?: number; iat?: number };
+  if (exp !== undefined && exp <= now) return "Invalid JWT: expired";
+  if (nbf !== undefined && nbf > now + CLOCK_SKEW_S) return "Invalid JWT: not yet valid (nbf)";
+  if (iat !== undefined && iat > now + CLOCK_SKEW_S) {
+    return "Invalid JWT: issued in the future (iat)";
+  }
+  return null;
+}
+
 /** null when the HS256 token is valid and unexpired, else why it is not. */
 export async function jwtProblem(token: string): Promise<string | null> {
   const parts = token.split(".");
   if (parts.length !== 3) return "Invalid JWT: malformed";
   try {
-    const header = JSON.parse(
-      new TextDecoder().decode(base64UrlDecode(parts[0])),
-    );
+    const header = JSON.parse(new TextDecoder().decode(base64UrlDecode(parts[0])));
     if (header.alg !== "HS256") return "Invalid JWT: unsupported algorithm";
     hmacKey ??= crypto.subtle.importKey(
       "raw",
@@ -77,37 +91,10 @@ export async function jwtProblem(token: string): Promise<string | null> {
       new TextEncoder().encode(`${parts[0]}.${parts[1]}`),
     );
     if (!ok) return "Invalid JWT: bad signature";
-    const claims = JSON.parse(
-      new TextDecoder().decode(base64UrlDecode(parts[1])),
-    );
-    if (typeof claims.exp === "number" && claims.exp * 1000 <= Date.now()) {
-      return "Invalid JWT: expired";
-    }
-    return null;
+    return timeProblem(JSON.parse(new TextDecoder().decode(base64UrlDecode(parts[1]))));
   } catch {
     return "Invalid JWT: malformed";
   }
-}
-
-// Hosted Supabase caps request bodies too; here a body is held in memory before forwarding.
-const MAX_BODY_BYTES = 2 * 1024 * 1024;
-
-/** The whole body, or null as soon as it passes MAX_BODY_BYTES. */
-async function readBody(req: Request): Promise<Uint8Array<ArrayBuffer> | null> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of req.body ?? []) {
-    size += chunk.byteLength;
-    if (size > MAX_BODY_BYTES) return null;
-    chunks.push(chunk);
-  }
-  const body = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return body;
 }
 
 interface Worker {
@@ -130,8 +117,7 @@ async function waitForPort(worker: Worker, name: string): Promise<void> {
   while (Date.now() < deadline) {
     if (worker.exited) throw new Error(`function ${name} exited while booting`);
     try {
-      (await Deno.connect({ hostname: "127.0.0.1", port: worker.port }))
-        .close();
+      (await Deno.connect({ hostname: "127.0.0.1", port: worker.port })).close();
       return;
     } catch {
       await new Promise((r) => setTimeout(r, 20));
@@ -195,11 +181,76 @@ function functionExists(name: string): boolean {
   }
 }
 
-export async function handle(
-  req: Request,
+// Hosted Supabase caps request bodies too; here a body is held in memory before forwarding.
+const MAX_BODY_BYTES = 2 * 1024 * 1024;
+// The request line and headers together, as Deno.serve's own limit; past it, a JSON 431.
+const MAX_HEADER_BYTES = 64 * 1024;
+
+type Body = { bytes: Uint8Array } | { problem: Response } | { aborted: true };
+
+/** The whole body; a 413 as soon as it passes MAX_BODY_BYTES. When the client stops sending
+ * before the end it announced (a closed upload: the client's fault, not the function's), a 400 is
+ * written at once: the HTTP layer closes the socket right after that event. */
+function readBody(req: IncomingMessage, res: ServerResponse): Promise<Body> {
+  return new Promise((resolve) => {
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    req.on("data", (chunk: Uint8Array) => {
+      size += chunk.byteLength;
+      if (size > MAX_BODY_BYTES) {
+        req.removeAllListeners("data");
+        req.resume(); // drain the rest, so the client can read the answer
+        resolve({
+          problem: jsonError(413, "payload_too_large", `the body is over ${MAX_BODY_BYTES} bytes`),
+        });
+      } else {
+        chunks.push(chunk);
+      }
+    });
+    req.on("end", () => resolve({ bytes: Buffer.concat(chunks) }));
+    req.on("aborted", () => {
+      const body = JSON.stringify({
+        error: {
+          code: "incomplete_body",
+          message: "the client closed the connection before sending the whole body",
+        },
+      });
+      res.writeHead(400, {
+        ...CORS_HEADERS,
+        "content-type": "application/json",
+        "content-length": String(Buffer.byteLength(body)),
+      });
+      res.end(body);
+      resolve({ aborted: true });
+    });
+    req.on("error", () => {}); // the aborted event above has answered it
+  });
+}
+
+/** What supabase-js and supabase-py show for a table read: PostgREST's error shape. */
+function noPostgrest(): Response {
+  return Response.json({
+    code: "LOCAL501",
+    message: "The local stack has no PostgREST: table reads (/rest/v1) need the hosted Supabase" +
+      " API or a PostgREST of your own pointed at this database.",
+    details: "The local gateway serves only /functions/v1/<name>.",
+    hint: "Read the tables on a hosted project, run PostgREST against the stack's DB URL, or" +
+      " call the functions (predict, powerball).",
+  }, { status: 501, headers: CORS_HEADERS });
+}
+
+/** The gateway's answer to one request whose headers are within the limit. */
+async function route(
+  req: IncomingMessage,
+  res: ServerResponse,
   verifyJwt: Map<string, boolean>,
-): Promise<Response> {
-  const url = new URL(req.url);
+): Promise<Response | "answered"> {
+  // Listening from the start, so that a client closing early is seen whatever is awaited first.
+  const reading = req.method === "GET" || req.method === "HEAD" ? undefined : readBody(req, res);
+  const url = new URL(req.url ?? "/", "http://gateway");
+  if (/^\/rest\/v1(\/|$)/.test(url.pathname)) {
+    return req.method === "OPTIONS" ? new Response("ok", { headers: CORS_HEADERS }) : noPostgrest();
+  }
   const match = url.pathname.match(/^\/functions\/v1\/([^/]+)(\/.*)?$/);
   if (!match) return jsonError(404, "not_found", "no route for this path");
   const name = match[1];
@@ -207,13 +258,19 @@ export async function handle(
     return jsonError(404, "not_found", `function '${name}' not found`);
   }
   if (req.method !== "OPTIONS" && verifyJwt.get(name) !== false) {
-    const auth = req.headers.get("authorization") ?? "";
-    if (!auth) {
-      return jsonError(401, "unauthorized", "Missing authorization header");
-    }
+    const auth = req.headers.authorization ?? "";
+    if (!auth) return jsonError(401, "unauthorized", "Missing authorization header");
     const token = auth.match(/^Bearer\s+(.+)$/i)?.[1];
     const problem = token ? await jwtProblem(token) : "Invalid JWT: not a Bearer token";
     if (problem) return jsonError(401, "unauthorized", problem);
+  }
+  // The body is read whole before forwarding: streaming it costs ~40 ms a request here.
+  let body: Uint8Array | undefined;
+  if (reading) {
+    const read = await reading;
+    if ("aborted" in read) return "answered";
+    if ("problem" in read) return read.problem;
+    body = read.bytes;
   }
   let worker: Worker;
   try {
@@ -222,44 +279,78 @@ export async function handle(
     console.error(`boot error: ${(err as Error).message}`);
     return jsonError(503, "boot_error", `function '${name}' failed to start`);
   }
-  const headers = new Headers(req.headers);
-  headers.delete("host");
+  const headers = new Headers();
+  for (const [key, value] of Object.entries(req.headers)) {
+    if (key !== "host" && value !== undefined) headers.set(key, String(value));
+  }
   const target = `http://127.0.0.1:${worker.port}/${name}${match[2] ?? ""}${url.search}`;
   try {
-    // The body is read whole before forwarding: streaming it costs ~40 ms a request here.
-    const body = req.method === "GET" || req.method === "HEAD" ? undefined : await readBody(req);
-    if (body === null) {
-      return jsonError(
-        413,
-        "payload_too_large",
-        `the body is over ${MAX_BODY_BYTES} bytes`,
-      );
-    }
-    return await fetch(target, {
+    const res = await fetch(target, {
       method: req.method,
       headers,
-      body,
+      body: body as BodyInit | undefined,
       redirect: "manual",
     });
+    return new Response(await res.arrayBuffer(), { status: res.status, headers: res.headers });
   } catch (err) {
     console.error(`function ${name} failed: ${(err as Error).message}`);
-    return jsonError(
-      502,
-      "function_error",
-      `function '${name}' did not answer`,
-    );
+    return jsonError(502, "function_error", `function '${name}' did not answer`);
+  }
+}
+
+// Set by the HTTP layer, not the function: the hop's own framing.
+const HOP_HEADERS = new Set(["connection", "keep-alive", "transfer-encoding", "content-length"]);
+
+async function send(res: ServerResponse, answer: Response): Promise<void> {
+  const body = new Uint8Array(await answer.arrayBuffer());
+  const headers: Record<string, string> = { "content-length": String(body.byteLength) };
+  answer.headers.forEach((value, key) => {
+    if (!HOP_HEADERS.has(key)) headers[key] = value;
+  });
+  res.writeHead(answer.status, headers);
+  res.end(body);
+}
+
+/** A JSON error written straight to the socket, for requests the HTTP parser itself refuses. */
+function refuseRaw(socket: Duplex, status: number, reason: string, code: string, message: string) {
+  const body = JSON.stringify({ error: { code, message } });
+  const cors = Object.entries(CORS_HEADERS).map(([k, v]) => `${k}: ${v}\r\n`).join("");
+  socket.write(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\n${cors}` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+  // Read what the client is still sending before closing: closing on unread data resets the
+  // connection, and the client would lose the answer.
+  socket.on("data", () => {});
+  socket.end();
+  setTimeout(() => socket.destroy(), 5_000).unref();
+}
+
+function onClientError(err: Error & { code?: string }, socket: Duplex): void {
+  if (!socket.writable || err.code === "ECONNRESET") return; // gone, or answered in readBody
+  if (err.code === "HPE_HEADER_OVERFLOW") {
+    console.log(`request headers over ${MAX_HEADER_BYTES} bytes: 431`);
+    const message = "the request line and headers are over 64 KiB";
+    refuseRaw(socket, 431, "Request Header Fields Too Large", "headers_too_large", message);
+  } else {
+    console.log(`malformed request (${err.code}): 400`);
+    refuseRaw(socket, 400, "Bad Request", "bad_request", "malformed HTTP request");
   }
 }
 
 if (import.meta.main) {
   const verifyJwt = readVerifyJwt();
-  Deno.serve({ hostname: "127.0.0.1", port: PORT }, async (req) => {
+  // node:http rather than Deno.serve: Deno.serve answers headers over 64 KiB itself with an empty
+  // 400 and offers no hook; node:http reports them (clientError) so the gateway answers in JSON.
+  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, async (req, res) => {
     const started = performance.now();
-    const res = await handle(req, verifyJwt);
-    const path = new URL(req.url).pathname;
+    const answer = await route(req, res, verifyJwt);
+    if (answer !== "answered") await send(res, answer);
+    const path = new URL(req.url ?? "/", "http://gateway").pathname;
     console.log(
-      `${req.method} ${path} ${res.status} ${(performance.now() - started).toFixed(1)}ms`,
+      `${req.method} ${path} ${res.statusCode} ${(performance.now() - started).toFixed(1)}ms`,
     );
-    return res;
   });
+  server.on("clientError", onClientError);
+  server.listen(PORT, "127.0.0.1");
 }

@@ -148,3 +148,32 @@ def test_the_service_role_key_is_never_returned_or_logged(ready):
     assert leaks == [], leaks
     assert in_logs == [], in_logs
     assert 200 in statuses and 422 in statuses and 404 in statuses
+
+
+def test_time_claims_are_checked_as_the_hosted_gateway_does(ready):
+    """exp, nbf and iat must be numbers; nbf and iat may be at most 30 s ahead of the gateway's
+    clock (PostgREST's allowance for clock skew); exp is not stretched."""
+    stack = ready
+    now = int(time.time())
+    cases = [
+        ("nbf 2 minutes ahead", {"nbf": now + 120}, 401, "not yet valid"),
+        ("nbf 10 s ahead (clock skew)", {"nbf": now + 10}, 200, None),
+        ("nbf in the past", {"nbf": now - 60}, 200, None),
+        ("iat 2 minutes ahead", {"iat": now + 120}, 401, "issued in the future"),
+        ("iat 10 s ahead (clock skew)", {"iat": now + 10}, 200, None),
+        ("iat in the past", {"iat": now - 60}, 200, None),
+        ("exp as a string", {"exp": str(now + 600)}, 401, "'exp' must be a number"),
+        ("exp as a far-future string", {"exp": "99999999999"}, 401, "'exp' must be a number"),
+        ("exp null", {"exp": None}, 401, "'exp' must be a number"),
+        ("nbf as a string", {"nbf": "0"}, 401, "'nbf' must be a number"),
+        ("iat as a boolean", {"iat": True}, 401, "'iat' must be a number"),
+        ("exp 1 s ago", {"exp": now - 1}, 401, "expired"),
+    ]
+    with httpx.Client(timeout=30) as client:
+        for what, claims, status, why in cases:
+            token = signed(stack.jwt_secret, **claims)
+            r = client.post(stack.functions_url("health"), headers=bearer(token), json={})
+            assert r.status_code == status, (what, r.status_code, r.text)
+            if why is not None:
+                assert errors_of("Error", r.json()) == [], r.text
+                assert why in r.json()["error"]["message"], (what, r.text)

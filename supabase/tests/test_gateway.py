@@ -1,15 +1,23 @@
 """The local gateway behaves like Supabase's in front of Edge Functions: JWT checked with the
-project's secret, CORS preflight answered, unknown functions 404, JSON errors."""
+project's secret, CORS preflight answered, unknown functions 404, JSON errors: also for what the
+HTTP server itself would refuse (headers over 64 KiB: 431), for an upload the client cuts short
+(400, not the function's fault), and for the table API the local stack does not run (/rest/v1:
+a PostgREST-shaped 501 that supabase-py shows)."""
 
 from __future__ import annotations
 
 import json
+import socket
 import time
 import urllib.error
 import urllib.request
+from urllib.parse import urlparse
 
+import httpx
 import jwt
 import pytest
+from postgrest.exceptions import APIError
+from stack_process import LogTail, files_of
 from supabase import create_client
 
 
@@ -95,3 +103,102 @@ def test_a_body_over_the_gateway_cap_is_413_json(stack):
     )
     assert status == 413
     assert json.loads(body)["error"]["code"] == "payload_too_large"
+
+
+def raw_exchange(stack, request: bytes, half_close: bool = False) -> bytes:
+    """Sends raw bytes to the gateway and reads what it answers until it closes (or 30 s)."""
+    address = (urlparse(stack.url).hostname, urlparse(stack.url).port)
+    with socket.create_connection(address, timeout=30) as sock:
+        sock.sendall(request)
+        if half_close:  # the client stops sending (as a closed upload does) but still reads
+            sock.shutdown(socket.SHUT_WR)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer
+
+
+def parse_answer(answer: bytes) -> tuple[int, dict[str, str], bytes]:
+    head, _, body = answer.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {k.strip().lower(): v.strip() for k, _, v in (x.partition(":") for x in lines[1:])}
+    if headers.get("transfer-encoding") == "chunked":
+        size, _, rest = body.partition(b"\r\n")
+        body = rest[: int(size, 16)]
+    return int(lines[0].split()[1]), headers, body
+
+
+MANY_HEADERS = "\r\n".join(f"x-h{i}: {'v' * 64}" for i in range(1000))  # about 70 KB
+
+
+@pytest.mark.parametrize(
+    ("what", "path", "extra"),
+    [
+        ("a 1 MB token", "/functions/v1/health", "Authorization: Bearer " + "a" * 1_000_000),
+        ("a 100 KB path", "/functions/v1/health/" + "a" * 100_000, "x-small: 1"),
+        ("70 KB of headers", "/functions/v1/health", MANY_HEADERS),
+    ],
+)
+def test_oversized_headers_are_a_431_json_error(stack, what, path, extra):
+    answer = raw_exchange(
+        stack, f"GET {path} HTTP/1.1\r\nHost: gateway\r\n{extra}\r\n\r\n".encode()
+    )
+    status, headers, body = parse_answer(answer)
+    assert status == 431, (what, answer[:300])
+    assert headers["content-type"].startswith("application/json")
+    error = json.loads(body)["error"]
+    assert error["code"] == "headers_too_large"
+    assert "64 KiB" in error["message"]
+
+
+def test_headers_just_under_the_limit_still_pass(stack):
+    r = httpx.get(
+        stack.functions_url("health"),
+        headers={"Authorization": f"Bearer {stack.anon_key}", "x-padding": "p" * 60_000},
+        timeout=30,
+    )
+    assert r.status_code == 200, r.text[:200]
+
+
+def test_an_upload_the_client_cuts_short_is_a_400_that_does_not_blame_the_function(stack):
+    log = LogTail(files_of(stack).gateway_log)
+    answer = raw_exchange(
+        stack,
+        b"POST /functions/v1/predict HTTP/1.1\r\nHost: gateway\r\n"
+        + f"Authorization: Bearer {stack.anon_key}\r\n".encode()
+        + b'Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"game_id": 1',
+        half_close=True,
+    )
+    status, headers, body = parse_answer(answer)
+    assert status == 400, answer[:300]
+    assert headers["content-type"].startswith("application/json")
+    error = json.loads(body)["error"]
+    assert error["code"] == "incomplete_body"
+    assert "predict" not in error["message"] and "did not answer" not in error["message"]
+    time.sleep(0.3)
+    logged = log.read()
+    assert "did not answer" not in logged and "POST /functions/v1/predict 400" in logged, logged
+
+
+@pytest.mark.parametrize("method", ["GET", "POST", "PATCH", "DELETE"])
+def test_rest_paths_answer_a_postgrest_style_error_naming_what_is_missing(stack, method):
+    r = httpx.request(
+        method,
+        f"{stack.url}/rest/v1/games?select=*",
+        headers={"apikey": stack.anon_key, "Authorization": f"Bearer {stack.anon_key}"},
+        timeout=30,
+    )
+    assert r.status_code == 501
+    body = r.json()
+    assert set(body) == {"code", "message", "details", "hint"}
+    assert "PostgREST" in body["message"] and "hosted" in body["message"]
+    assert r.headers["access-control-allow-origin"] == "*"
+
+
+def test_supabase_py_table_reads_surface_the_gateways_message(stack):
+    client = create_client(stack.url, stack.anon_key)
+    with pytest.raises(APIError) as caught:
+        client.table("games").select("id, game_name").eq("status", "PUBLISHED").execute()
+    error = caught.value
+    assert "PostgREST" in error.message and "hosted" in error.message
+    assert error.code and error.hint and error.details
