@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pandas as pd
 import psycopg
@@ -45,7 +46,7 @@ def scratch_database(name: str, url: str | None = None) -> Iterator[str]:
     with connect(base, autocommit=True) as admin:
         admin.execute(f"drop database if exists {name} with (force)")
         admin.execute(f"create database {name}")
-    scratch = base.rsplit("/", 1)[0] + f"/{name}"
+    scratch = urlsplit(base)._replace(path=f"/{name}").geturl()  # keeps ?sslmode=...
     try:
         with connect(scratch, autocommit=True) as conn:
             conn.execute((REPO_ROOT / "scripts" / "local" / "bootstrap.sql").read_text())
