@@ -351,6 +351,7 @@ if (import.meta.main) {
       `${req.method} ${path} ${res.statusCode} ${(performance.now() - started).toFixed(1)}ms`,
     );
   });
+  server.keepAliveTimeout = 0; // idle keep-alive connections stay open, as with Deno.serve
   server.on("clientError", onClientError);
   server.listen(PORT, "127.0.0.1");
 }
