@@ -272,29 +272,41 @@ async function route(
     if ("problem" in read) return read.problem;
     body = read.bytes;
   }
-  let worker: Worker;
-  try {
-    worker = await getWorker(name);
-  } catch (err) {
-    console.error(`boot error: ${(err as Error).message}`);
-    return jsonError(503, "boot_error", `function '${name}' failed to start`);
-  }
   const headers = new Headers();
   for (const [key, value] of Object.entries(req.headers)) {
     if (key !== "host" && value !== undefined) headers.set(key, String(value));
   }
-  const target = `http://127.0.0.1:${worker.port}/${name}${match[2] ?? ""}${url.search}`;
-  try {
-    const res = await fetch(target, {
-      method: req.method,
-      headers,
-      body: body as BodyInit | undefined,
-      redirect: "manual",
-    });
-    return new Response(await res.arrayBuffer(), { status: res.status, headers: res.headers });
-  } catch (err) {
-    console.error(`function ${name} failed: ${(err as Error).message}`);
-    return jsonError(502, "function_error", `function '${name}' did not answer`);
+  const path = `/${name}${match[2] ?? ""}${url.search}`;
+  const init = { method: req.method, headers, body: body as BodyInit | undefined };
+  // A process that died since its last answer (killed, crashed) refuses the connection before
+  // the gateway has seen it exit: it never got the request, so a fresh process gets it once.
+  for (let attempt = 1;; attempt++) {
+    let worker: Worker;
+    try {
+      worker = await getWorker(name);
+    } catch (err) {
+      console.error(`boot error: ${(err as Error).message}`);
+      return jsonError(503, "boot_error", `function '${name}' failed to start`);
+    }
+    try {
+      const res = await fetch(`http://127.0.0.1:${worker.port}${path}`, {
+        ...init,
+        redirect: "manual",
+      });
+      return new Response(await res.arrayBuffer(), { status: res.status, headers: res.headers });
+    } catch (err) {
+      const refused = /Connection refused/.test(String((err as Error).cause));
+      console.error(`function ${name} failed: ${(err as Error).message} ${(err as Error).cause}`);
+      if (!refused || attempt > 1) {
+        return jsonError(502, "function_error", `function '${name}' did not answer`);
+      }
+      worker.exited = true;
+      try {
+        worker.process.kill("SIGKILL"); // if it still lives, it is not listening
+      } catch {
+        // already gone
+      }
+    }
   }
 }
 

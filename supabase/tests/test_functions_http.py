@@ -12,7 +12,11 @@ import psycopg
 import pytest
 from stack_data import assert_json_error, ensure_loaded, http, latest_snapshot
 from supabase import create_client
+from supabase.lib.client_options import SyncClientOptions
 from supabase_functions.errors import FunctionsHttpError
+
+# supabase-py waits 5 s by default: a cold start on a loaded 2-core machine can take longer.
+SLOW_MACHINE = SyncClientOptions(function_client_timeout=60)
 
 RUN_DATE = "2026-07-17"  # daily-batch's run date here: fixed, used by no other test, cleaned up
 
@@ -53,7 +57,7 @@ def check_prediction(result: dict, game: dict, date: str) -> None:
 
 def test_predict_through_supabase_py_functions_client(stack, game):
     date = latest_snapshot(stack.db_url)
-    client = create_client(stack.url, stack.anon_key)
+    client = create_client(stack.url, stack.anon_key, options=SLOW_MACHINE)
     answer = json.loads(
         client.functions.invoke(
             "predict",
@@ -86,7 +90,7 @@ def test_predict_through_supabase_py_functions_client(stack, game):
 
 def test_predict_a_list_through_the_client_marks_unknown_games(stack, game):
     date = latest_snapshot(stack.db_url)
-    client = create_client(stack.url, stack.anon_key)
+    client = create_client(stack.url, stack.anon_key, options=SLOW_MACHINE)
     refs = [{"game_id": game["id"]}, {"state": "ZZ", "game_number": "nope"}]
     answer = json.loads(client.functions.invoke("predict", {"body": {"games": refs, "date": date}}))
     assert len(answer["results"]) == 2
@@ -98,7 +102,7 @@ def test_predict_a_list_through_the_client_marks_unknown_games(stack, game):
 
 
 def test_the_client_raises_on_an_unknown_game(stack):
-    client = create_client(stack.url, stack.anon_key)
+    client = create_client(stack.url, stack.anon_key, options=SLOW_MACHINE)
     with pytest.raises(FunctionsHttpError) as caught:
         client.functions.invoke("predict", {"body": {"game_id": 2**40}})
     assert caught.value.status == 404

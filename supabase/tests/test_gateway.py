@@ -7,6 +7,8 @@ a PostgREST-shaped 501 that supabase-py shows)."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import socket
 import time
 import urllib.error
@@ -17,7 +19,7 @@ import httpx
 import jwt
 import pytest
 from postgrest.exceptions import APIError
-from stack_process import LogTail, files_of
+from stack_process import LogTail, files_of, function_pid, wait_healthy
 from supabase import create_client
 
 
@@ -202,3 +204,20 @@ def test_supabase_py_table_reads_surface_the_gateways_message(stack):
     error = caught.value
     assert "PostgREST" in error.message and "hosted" in error.message
     assert error.code and error.hint and error.details
+
+
+def test_a_function_process_that_died_is_replaced_without_a_502(stack):
+    """Killed between two requests: the next one reaches a fresh process, even when the gateway
+    has not yet seen the old one exit (the connection is refused, the request never got there)."""
+    wait_healthy(stack)
+    pid = function_pid(files_of(stack), "predict")
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    r = httpx.post(
+        stack.functions_url("predict"),
+        headers={"Authorization": f"Bearer {stack.anon_key}"},
+        json={"game_id": 1},
+        timeout=120,
+    )
+    assert r.status_code in (200, 404), r.text  # 404: no game 1 in this database
+    assert function_pid(files_of(stack), "predict") not in (None, pid)
