@@ -18,13 +18,14 @@ FUNCTIONS_DIR = ROOT / "supabase" / "functions"
 
 # The functions of the document, by path; `powerball` is written by another engineer and is
 # fuzzed once supabase/functions/powerball/index.ts exists.
-FUNCTIONS = ["health", "predict", "daily-batch", "ingest", "powerball", "scorecard"]
+FUNCTIONS = ["health", "predict", "daily-batch", "ingest", "powerball", "scorecard", "picks"]
 REQUEST_SCHEMAS = {
     "predict": "PredictRequest",
     "daily-batch": "DailyBatchRequest",
     "ingest": "IngestRequest",
     "scorecard": "ScorecardRequest",
     "powerball": "PowerballRequest",
+    "picks": "PicksRequest",
 }
 
 

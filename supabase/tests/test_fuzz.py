@@ -1,8 +1,8 @@
 """Fuzzing the functions from supabase/functions/openapi.yaml with schemathesis (hypothesis
 strategies of each operation, positive and negative), through the gateway of the local stack.
 
-At least 1,000 generated requests per function (predict, powerball, daily-batch), every one
-checked:
+At least 1,000 generated requests per function (predict, powerball, daily-batch; 300 for the
+read-only picks), every one checked:
 - never a 5xx;
 - JSON, and every error is exactly {"error": {"code", "message"}};
 - the response conforms to the document (schemathesis' status-code, content-type and
@@ -206,6 +206,14 @@ def test_fuzz_powerball(stack, schema):
     fuzz(stack, schema, tally, "/powerball", "POST", POSITIVE, stack.anon_key, 500)
     fuzz(stack, schema, tally, "/powerball", "POST", NEGATIVE, stack.anon_key, 600)
     finish(tally)
+
+
+def test_fuzz_picks(stack, schema):
+    # read-only and small: fewer requests than the functions that run models
+    tally = Tally("picks")
+    fuzz(stack, schema, tally, "/picks", "POST", POSITIVE, stack.anon_key, 200)
+    fuzz(stack, schema, tally, "/picks", "POST", NEGATIVE, stack.anon_key, 200)
+    finish(tally, minimum=300)
 
 
 def test_fuzz_health(stack, schema):

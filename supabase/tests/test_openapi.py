@@ -63,6 +63,7 @@ def test_the_document_is_valid_openapi_3_1_and_loads_in_schemathesis():
     print(f"\n[openapi] {len(labels)} operations: {', '.join(labels)}")
     assert "POST /predict" in labels and "POST /daily-batch" in labels
     assert "POST /powerball" in labels and "GET /health" in labels
+    assert "POST /picks" in labels
 
 
 def test_every_function_is_documented_and_every_documented_path_is_a_function():
@@ -102,7 +103,14 @@ def test_conventions_bearer_jwt_closed_bodies_json_errors_and_the_100_game_limit
                 assert "422" in statuses and "400" in statuses and "413" in statuses
     # every object schema of a request body is closed
     schemas = doc["components"]["schemas"]
-    for name in ("PredictRequest", "GameId", "GameKey", "DailyBatchRequest", "PowerballRequest"):
+    for name in (
+        "PredictRequest",
+        "GameId",
+        "GameKey",
+        "DailyBatchRequest",
+        "PowerballRequest",
+        "PicksRequest",
+    ):
         for where, node in walk(schemas[name], name):
             if node.get("type") == "object":
                 assert node.get("additionalProperties") is False, f"{where} is open"
@@ -195,6 +203,13 @@ def test_real_responses_conform_to_the_document(stack, api):
         assert len(tickets["tickets"]) == 3
         check("/powerball", "POST", 422, body={"count": 21})
         check("/powerball", "POST", 422, body={"seed": -1})
+    picks = check("/picks", "POST", 200, body={"state": "TX"})
+    assert picks["state"] == "TX" and picks["count"] == len(picks["picks"])
+    none = check("/picks", "POST", 200, body={"state": "TX", "date": "2001-01-01"})
+    assert none["prediction_date"] is None and none["picks"] == []
+    check("/picks", "POST", 422, body={"state": "Texas"})
+    check("/picks", "POST", 422, body={"state": "TX", "limit": 5})
+    check("/picks", "POST", 401, body={"state": "TX"}, key=None)
     # a method the function does not serve: 405 JSON with Allow (not a documented operation)
     with httpx.Client(timeout=30) as client:
         for name in ("predict", "daily-batch"):
