@@ -171,13 +171,15 @@ async function getNumbers(event) {
     busy(form, $("powerball-status"), false, `${data.tickets.length} tickets below.`);
   } catch (err) {
     busy(form, $("powerball-status"), false);
+    $("powerball-result").hidden = true; // no tickets from an earlier call beside the error
     showError(error, `Could not get numbers: ${err.message}`);
   }
 }
 
 // ---- scratch-off picks -------------------------------------------------------------------------
 
-function freshness(data, asked) {
+function freshness(data) {
+  const asked = data.date;
   const today = localToday();
   const parts = [];
   if (data.prediction_date !== asked) {
@@ -313,7 +315,7 @@ async function showPicks(event) {
         `No predictions are stored for ${state} on or before ${data.date}.`;
       return;
     }
-    $("picks-freshness").textContent = freshness(data, data.date);
+    $("picks-freshness").textContent = freshness(data);
     $("chart").replaceChildren(chart(data.picks));
     $("chart-caption").textContent = `Expected return per $1 for the ${
       Math.min(CHART_GAMES, data.count)
@@ -326,6 +328,7 @@ async function showPicks(event) {
     $("picks-status").textContent = `${data.count} games below.`;
   } catch (err) {
     busy(form, $("picks-status"), false);
+    $("picks-result").hidden = true;
     showError(error, `Could not load the picks: ${err.message}`);
   }
 }
