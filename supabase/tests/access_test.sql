@@ -112,8 +112,9 @@ reset role;
 select ok(bool_and(c.relrowsecurity), 'row level security on every public table')
 from pg_class c join pg_namespace n on n.oid = c.relnamespace
 where n.nspname = 'public' and c.relkind = 'r';
-select is(count(*)::int, 10,
-  'ten public tables (six of the app, three of the daily loop, model_performance)')
+select is(count(*)::int, 12,
+  'twelve public tables (six of the app, three of the daily loop, model_performance, two of the '
+  'daily schedule''s recovery)')
 from pg_class c join pg_namespace n on n.oid = c.relnamespace
 where n.nspname = 'public' and c.relkind = 'r';
 select is(count(*)::int, 0, 'no policy on model_registry')
