@@ -61,7 +61,7 @@ def test_replaying_the_shipped_days_through_the_schedule_matches_trainer_ingest(
         assert job is not None, "no pg_cron job named ingest"
         command, schedule, active = job
         assert (schedule, active) == ("30 7 * * *", True)  # before the batch at 08:00
-        assert "net.http_post" in command and "vault.decrypted_secrets" in command
+        assert "public.start_daily_step('ingest'," in command  # test_daily_recovery
         days = shipped_days(stack.feed_url)
         assert len(days) == 115
         with sources(conn, stack.feed_url, {"ZR": TX_PATH}, only=True):

@@ -1,9 +1,11 @@
 """The scheduled path of the daily batch: the pg_cron job's own command (cron.job, jobname
-'daily-batch') executed as pg_cron would, its net.http_post sent after commit by the pg_net
-stand-in, the function's 200 recorded in net._http_response, and the day's predictions in the
-table: one per predictable active game. Run twice, the row count is unchanged. The command's
-run_date is today (UTC, from the database's clock): the test deletes today's rows first (so that
-the first run must insert them all) and, unless there were some before, afterwards too.
+'daily-batch': public.start_daily_step) executed as pg_cron would, its net.http_post sent after
+commit by the pg_net stand-in, the function's 200 recorded in net._http_response, and the day's
+predictions in the table: one per predictable active game. Run twice, the row count is unchanged.
+The command's run_date is today (UTC, from the database's clock): the test deletes today's rows
+first (so that the first run must insert them all) and, unless there were some before, afterwards
+too. The schedule itself starts a day once (test_daily_recovery); the record of each run is dropped
+here so that the command runs again (stack_data.run_job).
 
 The shipped data is months older than today: with the default freshness limit the scheduled batch
 predicts nothing and says why ("stale: latest data ..."); the test then raises the Texas feed's
@@ -46,8 +48,7 @@ def test_the_cron_jobs_command_writes_the_days_predictions_once(stack):
         assert job is not None, "no pg_cron job named daily-batch"
         command, schedule, active = job
         assert (schedule, active) == ("0 8 * * *", True)
-        assert "net.http_post" in command and "vault.decrypted_secrets" in command
-        assert "timeout_milliseconds" in command
+        assert "public.start_daily_step('daily-batch'," in command  # test_daily_recovery
         today = conn.execute("select ((now() at time zone 'utc')::date)::text").fetchone()[0]
         n_active, predictable = predictable_active_games(conn, today)
         existed = conn.execute(

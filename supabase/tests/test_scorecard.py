@@ -157,7 +157,7 @@ def test_replaying_the_shipped_history_scores_each_day_once_as_the_offline_walk_
         assert job is not None, "no pg_cron job named scorecard"
         command, schedule, active = job
         assert (schedule, active) == ("30 8 * * *", True)  # after the batch's 08:00
-        assert "net.http_post" in command and "/functions/v1/scorecard" in command
+        assert "public.start_daily_step('scorecard'," in command  # test_daily_recovery
         assert command.count(TODAY) == 1
         ids = dict(
             ((s, g), i)
