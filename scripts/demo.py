@@ -52,11 +52,13 @@ def load_history() -> None:
 def run_job(conn: psycopg.Connection, name: str, timeout_s: float = 120) -> dict:
     """Executes the pg_cron job's own command and waits for the pg_net stand-in's response. The
     command starts a day once (public.start_daily_step); the demo replays several shipped days
-    within one real day, and runs again, so it drops today's finished record of the step first and
-    the record of its own attempt once answered (the functions' writes are idempotent)."""
+    within one real day, and runs again, so it first records the outcome of the step's answered
+    attempts and drops today's finished one (the functions' writes are idempotent). Its own attempt
+    stays recorded: the recovery job does not start the day again."""
     command = conn.execute("select command from cron.job where jobname = %s", (name,)).fetchone()
     if command is None:
         raise SystemExit(f"the {name} schedule is missing: apply the migrations (scripts/stack up)")
+    conn.execute("select public.settle_daily_step_runs()")
     conn.execute(
         "delete from public.daily_step_runs where step = %s and status <> 'pending'"
         " and run_date = (now() at time zone 'utc')::date",
@@ -72,7 +74,6 @@ def run_job(conn: psycopg.Connection, name: str, timeout_s: float = 120) -> dict
             (request_id,),
         ).fetchone()
         if row:
-            conn.execute("delete from public.daily_step_runs where request_id = %s", (request_id,))
             if row[0] != 200:
                 raise SystemExit(f"{name} answered {row[0]}: {row[1] or row[2]}")
             return json.loads(row[1])

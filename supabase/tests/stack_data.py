@@ -8,6 +8,8 @@ import json
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import psycopg
 import pytest
@@ -88,9 +90,8 @@ def latest_snapshot(db_url: str) -> str:
 def run_job(conn: psycopg.Connection, command: str) -> dict:
     """Execute a pg_cron job's command in its own transaction (as pg_cron does), wait for the pg_net
     stand-in's recorded response; the parsed JSON of a 200. A daily step's command starts a day
-    once (public.start_daily_step); these tests replay many days, or the same one, within one
-    real day, so the record of the attempt is dropped once answered (test_daily_recovery is the
-    spec of the record)."""
+    once (public.start_daily_step); within `replaying`, the record of each attempt is dropped once
+    answered, so that the command runs again."""
     with conn.transaction():
         request_id = conn.execute(command).fetchone()[0]
     assert request_id is not None, f"the command started nothing (its day already ran): {command}"
@@ -111,3 +112,29 @@ def run_job(conn: psycopg.Connection, command: str) -> dict:
     assert not timed_out and error is None, (timed_out, error)
     assert status == 200, content
     return json.loads(content)
+
+
+@contextmanager
+def replaying(conn: psycopg.Connection, step: str) -> Iterator[None]:
+    """For a test that runs a daily step's command again and again (many days, or the same one,
+    within one real day; test_daily_recovery is the spec of the record that starts a day once): the
+    step's records are set aside meanwhile, with the recovery job paused (a day it owes without a
+    record is one it would start), and both are put back afterwards."""
+    job = conn.execute(
+        "select jobid, active from cron.job where jobname = 'daily-steps-recover'"
+    ).fetchone()
+    assert job is not None, "no pg_cron job named daily-steps-recover"
+    conn.execute("select cron.alter_job(%s, active := false)", (job[0],))
+    cur = conn.execute("delete from public.daily_step_runs where step = %s returning *", (step,))
+    columns = [c.name for c in cur.description]
+    saved = cur.fetchall()
+    try:
+        yield
+    finally:
+        conn.execute("delete from public.daily_step_runs where step = %s", (step,))
+        conn.cursor().executemany(
+            f"insert into public.daily_step_runs ({', '.join(columns)}) overriding system value"
+            f" values ({', '.join(['%s'] * len(columns))})",
+            saved,
+        )
+        conn.execute("select cron.alter_job(%s, active := %s)", job)

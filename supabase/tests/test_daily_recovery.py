@@ -5,12 +5,13 @@ queued), the pg_net stand-in records the connection error, and the recovery run 
 attempt as failed and waits out its backoff. The gateway comes back; the next recovery run after
 the backoff writes the day's batch, once: later recovery runs and the job's command start nothing
 more. An ingest whose answer is a 200 but one of whose feeds failed is not complete: it is retried,
-and once complete it is not rerun. Time is driven by calling the function the
-`daily-steps-recover` job runs every 10 minutes (its schedule and command are checked) and by
-moving the recorded attempt times back, not by waiting for cron; the requests go the real way
-(net.http_post, the pg_net stand-in, the gateway, the function). The live recovery job is paused
-during each test so that it cannot interleave, and each test owes only the step it is about, due
-at midnight today (as if past its due time whatever the hour)."""
+and once complete it is not rerun. The recovery that writes the batch is pg_cron's own run of the
+`daily-steps-recover` job (its schedule shortened to every minute for the test); elsewhere time is
+driven by running that job's command and by moving the recorded attempt times back, not by
+waiting 10 minutes for cron. The requests go the real way (net.http_post, the pg_net stand-in, the
+gateway, the function). The live recovery job is otherwise paused during each test so that it
+cannot interleave, and each test owes only the step it is about, due at midnight today (as if past
+its due time whatever the hour)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ import psycopg
 import pytest
 from feed_loop import TX_PATH, feed_control
 from feed_loop import test_sources as sources
-from stack_data import ensure_loaded
+from stack_data import ensure_loaded, replaying
 from stack_process import files_of, stack_up, wait_gone, wait_healthy
 
 WAIT_S = 120
@@ -34,22 +35,14 @@ WAIT_S = 120
 def conn(stack) -> Iterator[psycopg.Connection]:
     ensure_loaded(stack.db_url)
     with psycopg.connect(stack.db_url, autocommit=True) as conn:
-        job = conn.execute(
-            "select jobid from cron.job where jobname = 'daily-steps-recover'"
-        ).fetchone()
-        assert job is not None, "no pg_cron job named daily-steps-recover"
-        conn.execute("select cron.alter_job(%s, active := false)", job)
-        try:
-            yield conn
-        finally:
-            conn.execute("select cron.alter_job(%s, active := true)", job)
+        yield conn
 
 
 @contextmanager
 def owed_today(conn: psycopg.Connection, step: str) -> Iterator[str]:
     """Only `step` is owed, and only today: due at midnight UTC, registered at that midnight; every
-    other step registered tomorrow. Its runs of today are removed before and after; the register
-    is restored. Yields today (UTC)."""
+    other step registered tomorrow. Its records are set aside and the recovery job paused
+    meanwhile (stack_data.replaying); the register is restored. Yields today (UTC)."""
     saved = conn.execute("select step, due_at, registered_at from public.daily_steps").fetchall()
     day = today(conn)
     conn.execute(
@@ -60,12 +53,10 @@ def owed_today(conn: psycopg.Connection, step: str) -> Iterator[str]:
         " registered_at = (%s::date)::timestamp at time zone 'utc' where step = %s",
         (day, step),
     )
-    forget = "delete from public.daily_step_runs where step = %s and run_date = %s"
-    conn.execute(forget, (step, day))
     try:
-        yield day
+        with replaying(conn, step):
+            yield day
     finally:
-        conn.execute(forget, (step, day))
         for name, due_at, registered_at in saved:
             conn.execute(
                 "update public.daily_steps set due_at = %s, registered_at = %s where step = %s",
@@ -161,6 +152,47 @@ def retried_after_backoff(conn: psycopg.Connection, step: str, day: str, column:
     assert badge(conn, column) == (day, "succeeded")
 
 
+def recovered_by_pg_cron(conn: psycopg.Connection, step: str, day: str) -> list[str]:
+    """pg_cron itself runs the recovery job, its schedule shortened to every minute (pg_cron 1.4
+    has nothing shorter), until the step's next attempt has started; then that attempt's answer is
+    awaited and recorded. Returns the statuses of the job's runs meanwhile (cron.job_run_details).
+    The job is left paused, as `owed_today` holds it."""
+    job, schedule = conn.execute(
+        "select jobid, schedule from cron.job where jobname = 'daily-steps-recover'"
+    ).fetchone()
+    (last_run,) = conn.execute(
+        "select coalesce(max(runid), 0) from cron.job_run_details where jobid = %s", (job,)
+    ).fetchone()
+    (attempts,) = conn.execute(
+        "select count(*) from public.daily_step_runs where step = %s and run_date = %s",
+        (step, day),
+    ).fetchone()
+    conn.execute("select cron.alter_job(%s, schedule := '* * * * *', active := true)", (job,))
+    try:
+        deadline = time.monotonic() + WAIT_S
+        while time.monotonic() < deadline:
+            now = conn.execute(
+                "select count(*) from public.daily_step_runs where step = %s and run_date = %s",
+                (step, day),
+            ).fetchone()[0]
+            if now > attempts:
+                break
+            time.sleep(1)
+        else:
+            raise AssertionError(f"pg_cron's recovery run started no attempt in {WAIT_S} s")
+    finally:
+        conn.execute("select cron.alter_job(%s, schedule := %s, active := false)", (job, schedule))
+    settle_pending(conn, step, day)
+    return [
+        status
+        for (status,) in conn.execute(
+            "select status from cron.job_run_details where jobid = %s and runid > %s"
+            " order by runid",
+            (job, last_run),
+        )
+    ]
+
+
 def stop_gateway(stack) -> None:
     files = files_of(stack)
     pid = files.gateway_pid()
@@ -240,7 +272,11 @@ def test_the_gateway_down_at_the_tick_and_the_day_is_then_written_once(stack, co
             wait_healthy(stack)
             assert recover(conn, "daily-batch", day) == 0  # still within the 10 minutes
             assert predictions_of(conn, day)[0] == 0
-            retried_after_backoff(conn, "daily-batch", day, "batch")
+            let_time_pass(conn, "daily-batch", day, "11 minutes")
+            runs = recovered_by_pg_cron(conn, "daily-batch", day)
+            done = status(conn, "daily-batch", day)
+            assert done["status"] == "succeeded" and done["attempts"] == 2, done
+            assert badge(conn, "batch") == (day, "succeeded")
             answer = conn.execute(
                 "select response::jsonb from public.daily_step_runs"
                 " where step = 'daily-batch' and run_date = %s and status = 'succeeded'",
@@ -257,9 +293,11 @@ def test_the_gateway_down_at_the_tick_and_the_day_is_then_written_once(stack, co
             assert conn.execute(job_command(conn, "daily-batch")).fetchone()[0] is None
             assert status(conn, "daily-batch", day)["attempts"] == 2
             assert predictions_of(conn, day) == written
+            assert runs and set(runs) <= {"succeeded", "running"}, runs
             print(
                 f"\n[recovery] {day}: attempt 1 failed ({error}); attempt 2, after the backoff,"
-                f" wrote {written[0]} predictions; later recovery runs and the job started nothing"
+                f" started by pg_cron's recovery run ({runs}), wrote {written[0]} predictions;"
+                " later recovery runs and the job started nothing"
             )
         finally:
             if not existed:

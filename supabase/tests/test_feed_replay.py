@@ -18,7 +18,7 @@ import psycopg
 import pytest
 from feed_loop import TX_PATH, content_hash, counts, feed_control, shipped_days
 from feed_loop import test_sources as sources
-from stack_data import run_job
+from stack_data import replaying, run_job
 
 from trainer.db import scratch_database
 from trainer.scratchoff.load import load_scratchoff
@@ -64,7 +64,10 @@ def test_replaying_the_shipped_days_through_the_schedule_matches_trainer_ingest(
         assert "public.start_daily_step('ingest'," in command  # test_daily_recovery
         days = shipped_days(stack.feed_url)
         assert len(days) == 115
-        with sources(conn, stack.feed_url, {"ZR": TX_PATH}, only=True):
+        with (
+            sources(conn, stack.feed_url, {"ZR": TX_PATH}, only=True),
+            replaying(conn, "ingest"),
+        ):
             started = time.monotonic()
             first = replay(conn, stack.feed_url, command, days)
             seconds = time.monotonic() - started

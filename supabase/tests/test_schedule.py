@@ -4,8 +4,8 @@ commit by the pg_net stand-in, the function's 200 recorded in net._http_response
 predictions in the table: one per predictable active game. Run twice, the row count is unchanged.
 The command's run_date is today (UTC, from the database's clock): the test deletes today's rows
 first (so that the first run must insert them all) and, unless there were some before, afterwards
-too. The schedule itself starts a day once (test_daily_recovery); the record of each run is dropped
-here so that the command runs again (stack_data.run_job).
+too. The schedule itself starts a day once (test_daily_recovery); the step's records are set aside
+meanwhile so that the command runs again (stack_data.replaying).
 
 The shipped data is months older than today: with the default freshness limit the scheduled batch
 predicts nothing and says why ("stale: latest data ..."); the test then raises the Texas feed's
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import psycopg
 import pytest
-from stack_data import ensure_loaded, run_job
+from stack_data import ensure_loaded, replaying, run_job
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -41,7 +41,10 @@ def predictable_active_games(conn: psycopg.Connection, day: str) -> tuple[int, l
 
 
 def test_the_cron_jobs_command_writes_the_days_predictions_once(stack):
-    with psycopg.connect(stack.db_url, autocommit=True) as conn:
+    with (
+        psycopg.connect(stack.db_url, autocommit=True) as conn,
+        replaying(conn, "daily-batch"),
+    ):
         job = conn.execute(
             "select command, schedule, active from cron.job where jobname = 'daily-batch'"
         ).fetchone()

@@ -19,7 +19,7 @@ import math
 
 import psycopg
 import pytest
-from stack_data import ensure_loaded
+from stack_data import ensure_loaded, replaying
 from test_schedule import run_job
 
 from trainer.export import load_manifest
@@ -150,7 +150,10 @@ def test_replaying_the_shipped_history_scores_each_day_once_as_the_offline_walk_
     stack, tmp_path
 ):
     rows, reference = offline_rows()
-    with psycopg.connect(stack.db_url, autocommit=True) as conn:
+    with (
+        psycopg.connect(stack.db_url, autocommit=True) as conn,
+        replaying(conn, "scorecard"),
+    ):
         job = conn.execute(
             "select command, schedule, active from cron.job where jobname = 'scorecard'"
         ).fetchone()
