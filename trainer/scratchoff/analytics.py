@@ -4,7 +4,8 @@ This module is the reference implementation that the edge functions' TypeScript 
 1e-9 relative, so the core is deliberately plain:
 
 - `game_metrics(tiers, ticket_price, overall_odds, total_tickets_printed)` takes one game's tiers
-  for one day as plain numbers and returns a `GameMetrics`; no numpy or pandas inside.
+  for one day as plain numbers (and each tier's tier_index when known) and returns a
+  `GameMetrics`; no numpy or pandas inside.
 - Tiers are first put in a fixed order (prize ascending, then printed, then remaining), and every
   sum is a left-to-right `acc += x` loop in that order. (Python 3.12's built-in `sum` of floats is
   compensated, JavaScript's reduce is not: an explicit loop is the same everywhere.) Counts are
@@ -12,11 +13,17 @@ This module is the reference implementation that the edge functions' TypeScript 
 - An edge case never raises: it returns `GameMetrics` with `reason` set (why the game gets no
   prediction) and the prediction-worthy metrics left as None.
 
-Definitions (P_i prize, N_i printed, R_i remaining, c price, "top tier" = the highest prize):
+Definitions (P_i prize, N_i printed, R_i remaining, c price):
 
-- Common low tiers: the tiers below the top tier, taken from the lowest prize up, until they hold at
-  least half of all printed prizes (the smallest such prefix); if the tiers below the top hold less
-  than half, all of them. The set is empty only for a one-tier game, which then uses all tiers.
+- Top tier: the advertised top prize, i.e. the tier with tier_index 1 (the feeds' and the
+  canonical contract's numbering). It may pay less than another tier (an annuity valued below a
+  cash tier) or the same as one. Tiers without an index (old canonical files, made-up games) or
+  without a tier 1: the highest prize, ties to the last in the fixed order (most printed, then
+  most remaining).
+- Common low tiers: the other tiers, taken from the lowest prize up (the fixed order without the
+  top tier), until they hold at least half of all printed prizes (the smallest such prefix); if the
+  other tiers hold less than half, all of them. The set is empty only for a one-tier game, which
+  then uses all tiers.
   Low tiers are what almost every sale is reported against, so their claimed share tracks the share
   of tickets sold; the top tier is left out so that `top_prize_ratio` compares two independent
   quantities.
@@ -49,6 +56,7 @@ class Tier:
     prize: float  # P_i, dollars
     printed: int  # N_i
     remaining: int  # R_i
+    tier_index: int | None = None  # 1 = the advertised top prize; None when not known
 
 
 @dataclass(frozen=True)
@@ -127,30 +135,39 @@ def _tier_is_valid(t: Tier) -> bool:
     )
 
 
-def common_low_tier_count(tiers: Sequence[Tier]) -> int:
-    """How many of the sorted tiers (from the lowest prize) form the common low tiers."""
-    below_top = len(tiers) - 1
-    if below_top <= 0:
-        return len(tiers)  # one tier: the set below the top is empty, so all tiers
+def top_tier_position(tiers: Sequence[Tier]) -> int:
+    """Where the top tier is in sorted, non-empty tiers: tier_index 1, else the highest prize (the
+    last)."""
+    for i in range(len(tiers) - 1, -1, -1):
+        if tiers[i].tier_index == 1:
+            return i
+    return len(tiers) - 1
+
+
+def common_low_tiers(tiers: Sequence[Tier]) -> list[Tier]:
+    """The common low tiers of sorted tiers, lowest prize first."""
+    if len(tiers) <= 1:
+        return list(tiers)  # one tier: the other tiers are none, so all tiers
+    top = top_tier_position(tiers)
+    others = [*tiers[:top], *tiers[top + 1 :]]
     total = 0
     for t in tiers:
         total += t.printed
     running = 0
-    for i in range(below_top):
-        running += tiers[i].printed
+    for i, t in enumerate(others):
+        running += t.printed
         if 2 * running >= total:  # integer comparison: exact, no rounding at the 50% line
-            return i + 1
-    return below_top
+            return others[: i + 1]
+    return others
 
 
 def fraction_left(tiers: Sequence[Tier]) -> float:
     """f over the common low tiers of sorted tiers (0.0 when they have nothing printed)."""
-    k = common_low_tier_count(tiers)
     printed = 0
     remaining = 0
-    for i in range(k):
-        printed += tiers[i].printed
-        remaining += tiers[i].remaining
+    for t in common_low_tiers(tiers):
+        printed += t.printed
+        remaining += t.remaining
     if printed <= 0:
         return 0.0
     return remaining / printed
@@ -174,7 +191,7 @@ def tickets_printed(
 def _refused(
     reason: str, tiers: Sequence[Tier], ticket_price: float, odds_published: bool
 ) -> GameMetrics:
-    top = tiers[-1] if tiers else None
+    top = tiers[top_tier_position(tiers)] if tiers else None
     top_ok = top is not None and _tier_is_valid(top)
     return GameMetrics(
         reason=reason,
@@ -263,7 +280,7 @@ def game_metrics(
         printed += t.printed
         remaining += t.remaining
         value_left += t.prize * t.remaining
-    top = tiers[-1]
+    top = tiers[top_tier_position(tiers)]
     tickets_left = t0 * f
     gross = value_left / tickets_left
     top_value = top.prize * top.remaining
@@ -302,18 +319,29 @@ def _none_if_nan(x: float) -> float | None:
 
 
 def tiers_from_arrays(
-    prize: Sequence[float], printed: Sequence[int], remaining: Sequence[int]
+    prize: Sequence[float],
+    printed: Sequence[int],
+    remaining: Sequence[int],
+    tier_index: Sequence[int] | None = None,
 ) -> list[Tier]:
+    """Tiers from parallel columns; without `tier_index` the tiers carry no index."""
+    index = [None] * len(prize) if tier_index is None else [int(i) for i in tier_index]
     return [
-        Tier(float(p), int(n), int(r)) for p, n, r in zip(prize, printed, remaining, strict=True)
+        Tier(float(p), int(n), int(r), i)
+        for p, n, r, i in zip(prize, printed, remaining, index, strict=True)
     ]
+
+
+def frame_tier_index(frame: pd.DataFrame) -> np.ndarray | None:
+    """A canonical frame's tier_index column, or None for a frame without one."""
+    return frame["tier_index"].to_numpy() if "tier_index" in frame.columns else None
 
 
 def iter_game_days(
     frame: pd.DataFrame,
 ) -> Iterable[tuple[str, str, pd.Timestamp, str, GameMetrics]]:
     """(state, game_number, snapshot_date, game_name, metrics) for every game-day of a canonical
-    frame, sorted by game then day."""
+    frame, sorted by game then day. The top tier is tier_index 1 when the frame has the column."""
     keys = [*GAME_KEY, "snapshot_date"]
     ordered = frame.sort_values([*keys, "prize_amount"], kind="stable").reset_index(drop=True)
     if ordered.empty:
@@ -321,13 +349,16 @@ def iter_game_days(
     prize = ordered["prize_amount"].to_numpy(dtype=np.float64)
     printed = ordered["prizes_printed"].to_numpy()
     remaining = ordered["prizes_remaining"].to_numpy()
+    index = frame_tier_index(ordered)
     # Row offsets where a new (state, game, day) starts: plain slices instead of a slow groupby.
     starts = np.flatnonzero(~ordered.duplicated(subset=keys).to_numpy())
     ends = np.append(starts[1:], len(ordered))
     heads = ordered.iloc[starts]
     for (a, b), head in zip(zip(starts, ends, strict=True), heads.itertuples(), strict=True):
         m = game_metrics(
-            tiers_from_arrays(prize[a:b], printed[a:b], remaining[a:b]),
+            tiers_from_arrays(
+                prize[a:b], printed[a:b], remaining[a:b], None if index is None else index[a:b]
+            ),
             float(head.ticket_price),
             _none_if_nan(head.overall_odds),
             _none_if_nan(head.total_tickets_printed),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+from dataclasses import astuple, replace
 
 import pandas as pd
 import pytest
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 from trainer.scratchoff.analytics import (
     GameMetrics,
     Tier,
-    common_low_tier_count,
+    common_low_tiers,
     game_metrics,
     metrics_frame,
     sort_tiers,
@@ -52,17 +53,80 @@ def test_tickets_printed_from_odds_when_not_given() -> None:
 
 def test_common_low_tiers_at_exactly_half() -> None:
     tiers = sort_tiers([Tier(1.0, 50, 10), Tier(2.0, 30, 30), Tier(10.0, 20, 5)])
-    assert common_low_tier_count(tiers) == 1  # 50 of 100 is "at least half"
+    assert common_low_tiers(tiers) == tiers[:1]  # 50 of 100 is "at least half"
     assert game_metrics(tiers, 1.0, None, 1000).fraction_left == pytest.approx(0.2)
 
 
 def test_common_low_tiers_never_include_the_top_tier() -> None:
     # The tiers below the top hold only 20 of 120 printed prizes: all of them, not the top tier.
     tiers = sort_tiers([Tier(1.0, 10, 5), Tier(2.0, 10, 3), Tier(10.0, 100, 50)])
-    assert common_low_tier_count(tiers) == 2
+    assert common_low_tiers(tiers) == tiers[:2]
     m = game_metrics(tiers, 1.0, None, 1000)
     assert m.fraction_left == pytest.approx(8 / 20)
     assert m.top_prize_ratio == pytest.approx(0.5 / 0.4)
+
+
+# Price $5, 10,000 tickets printed. Tier 1, the advertised top prize, is an annuity valued at
+# $1,000 (2 printed, 1 left); a cash tier pays $2,000 (4 printed, all left). Of 1,506 printed
+# prizes the $5 tier alone holds 1,000: f = 400 / 1,000 = 0.4, T = 4,000 tickets left; value
+# left 5*400 + 20*250 + 1,000*1 + 2,000*4 = 16,000 dollars.
+GAME_ANNUITY = [
+    Tier(5.0, 1000, 400, 4),
+    Tier(20.0, 500, 250, 3),
+    Tier(1000.0, 2, 1, 1),
+    Tier(2000.0, 4, 4, 2),
+]
+
+
+def _unnumbered(tiers: list[Tier]) -> list[Tier]:
+    return [replace(t, tier_index=None) for t in tiers]
+
+
+def test_top_tier_is_tier_1_even_below_a_cash_tier() -> None:
+    m = game_metrics(GAME_ANNUITY, 5.0, None, 10_000)
+    assert m.ok and m.fraction_left == pytest.approx(0.4, rel=1e-15)
+    assert (m.top_prize_amount, m.top_prizes_printed, m.top_prizes_left) == (1000.0, 2, 1)
+    assert m.top_prize_gone is False
+    assert m.top_prize_ratio == pytest.approx((1 / 2) / 0.4, rel=1e-15)
+    assert m.top_value_share == pytest.approx(1000 / 16_000, rel=1e-15)
+    assert m.gross_ev == pytest.approx(16_000 / 4_000, rel=1e-15)
+    # Without the index the largest prize is the top tier, as before.
+    old = game_metrics(_unnumbered(GAME_ANNUITY), 5.0, None, 1e4)
+    assert (old.top_prize_amount, old.top_prizes_left, old.top_value_share) == (2000.0, 4, 0.5)
+    assert old.gross_ev == m.gross_ev  # the sums do not depend on which tier is on top
+
+
+def test_top_tier_is_tier_1_among_tiers_of_the_same_amount() -> None:
+    # Two tiers pay $1,000; tier 1 has fewer printed, so the (prize, printed, remaining) order
+    # puts the other one last, where the largest-prize rule would have looked.
+    tiers = [Tier(5.0, 1000, 400, 3), Tier(1000.0, 3, 3, 2), Tier(1000.0, 2, 0, 1)]
+    m = game_metrics(tiers, 5.0, None, 10_000)
+    assert (m.top_prize_amount, m.top_prizes_printed, m.top_prizes_left) == (1000.0, 2, 0)
+    assert m.top_prize_gone is True and m.top_prize_ratio == 0.0 and m.top_value_share == 0.0
+    unnumbered = game_metrics(_unnumbered(tiers), 5.0, None, 1e4)
+    assert (unnumbered.top_prizes_printed, unnumbered.top_prizes_left) == (3, 3)
+    refused = game_metrics(tiers, 5.0, None, None)  # no odds: refused, top prizes still follow
+    assert refused.reason is not None and refused.top_prizes_left == 0
+
+
+def test_common_low_tiers_are_the_other_tiers_from_the_lowest_prize() -> None:
+    # Tier 1 pays $2.50 with 250 printed. The other tiers, lowest first: 100 + 100 + 100 printed
+    # reach half of the 550 at the $3 tier, so all three: f = (50 + 40 + 30) / 300 = 0.4.
+    tiers = sort_tiers(
+        [Tier(1.0, 100, 50, 4), Tier(2.0, 100, 40, 3), Tier(3.0, 100, 30, 2), Tier(2.5, 250, 10, 1)]
+    )
+    assert common_low_tiers(tiers) == [tiers[0], tiers[1], tiers[3]]
+    m = game_metrics(tiers, 1.0, None, 2000)
+    assert m.fraction_left == pytest.approx(0.4, rel=1e-15)
+    assert m.top_prize_ratio == pytest.approx((10 / 250) / 0.4, rel=1e-15)
+    # As the largest prize, the $3 tier would be on top and the $2.50 tier a low tier.
+    unnumbered = _unnumbered(tiers)
+    assert game_metrics(unnumbered, 1.0, None, 2000).fraction_left == pytest.approx(100 / 450)
+
+
+def test_tiers_numbered_without_a_tier_1_take_the_largest_prize() -> None:
+    tiers = [Tier(t.prize, t.printed, t.remaining, n) for n, t in enumerate(GAME_A, start=2)]
+    assert game_metrics(tiers, 2.0, 3.0, 5000) == game_metrics(GAME_A, 2.0, 3.0, 5000)
 
 
 def test_win_probability_is_capped_at_one() -> None:
@@ -140,6 +204,19 @@ def test_metrics_frame_one_row_per_game_day() -> None:
     assert b["gross_ev"].isna().all()
 
 
+def test_metrics_frame_takes_the_top_tier_from_tier_index() -> None:
+    rows = [
+        ("NY", "9", "Annuity", 5.0, None, 10_000.0, *astuple(t), "2025-10-13") for t in GAME_ANNUITY
+    ]
+    cols = ["state", "game_number", "game_name", "ticket_price", "overall_odds"]
+    cols += ["total_tickets_printed", "prize_amount", "prizes_printed", "prizes_remaining"]
+    frame = pd.DataFrame(rows, columns=[*cols, "tier_index", "snapshot_date"])
+    frame["snapshot_date"] = pd.to_datetime(frame["snapshot_date"])
+    assert metrics_frame(frame)["top_prize_amount"].tolist() == [1000.0]
+    without = metrics_frame(frame.drop(columns="tier_index"))  # an old canonical frame
+    assert without["top_prize_amount"].tolist() == [2000.0]
+
+
 # ---- properties ---------------------------------------------------------------------------------
 
 
@@ -154,11 +231,14 @@ def games(draw):
             unique=True,
         )
     )
+    # Tier 1 (the advertised top prize) is any tier, or the tiers carry no index.
+    top = draw(st.one_of(st.none(), st.integers(0, n - 1)))
     tiers = []
-    for p in prizes:
+    for i, p in enumerate(prizes):
         printed = draw(st.integers(0, 10_000_000))
         remaining = draw(st.integers(0, printed))
-        tiers.append(Tier(p, printed, remaining))
+        index = None if top is None else 1 if i == top else i + 2
+        tiers.append(Tier(p, printed, remaining, index))
     price = draw(st.sampled_from([1.0, 2.0, 3.0, 5.0, 10.0, 20.0, 30.0, 50.0, 100.0]))
     odds = draw(st.one_of(st.none(), st.floats(1.0, 10.0)))
     t0 = draw(st.one_of(st.none(), st.integers(1, 100_000_000).map(float)))
@@ -173,6 +253,9 @@ def test_invariants(game, rnd: random.Random) -> None:
     shuffled = list(tiers)
     rnd.shuffle(shuffled)
     assert game_metrics(shuffled, price, odds, t0) == m  # exact: same order, same sums
+    top = [t for t in tiers if t.tier_index == 1] or [max(tiers, key=lambda t: t.prize)]
+    if m.top_prize_amount is not None:
+        assert (m.top_prize_amount, m.top_prizes_left) == (top[0].prize, top[0].remaining)
     if m.ok:
         assert 0.0 <= m.win_probability <= 1.0
         assert 0.0 <= m.pct_sold <= 1.0

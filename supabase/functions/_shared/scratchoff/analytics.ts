@@ -7,6 +7,10 @@
  *
  * - Tiers are first put in a fixed order (prize ascending, then printed, then remaining) and every
  *   sum is a left-to-right `acc += x` loop in that order, exactly as in Python.
+ * - The top tier is the advertised top prize: the tier with tier_index 1; tiers without an index
+ *   (or without a tier 1) take the highest prize, ties to the last in the fixed order. The common
+ *   low tiers are the other tiers from the lowest prize up (the Python module states the
+ *   definitions).
  * - An edge case never throws: it returns GameMetrics with `reason` set and the prediction-worthy
  *   metrics null.
  * - Field names are snake_case, identical to the Python dataclass: these objects are written to
@@ -24,6 +28,8 @@ export interface Tier {
   printed: number;
   /** R_i, a whole number */
   remaining: number;
+  /** 1 = the advertised top prize; absent or null when not known */
+  tier_index?: number | null;
 }
 
 /** One game's metrics on one day. `reason` is null when the game can be predicted; otherwise it
@@ -161,34 +167,45 @@ function tierIsValid(t: Tier): boolean {
   );
 }
 
-/** How many of the sorted tiers (from the lowest prize) form the common low tiers. */
-export function commonLowTierCount(tiers: readonly Tier[]): number {
-  const belowTop = tiers.length - 1;
-  if (belowTop <= 0) {
-    return tiers.length; // one tier: the set below the top is empty, so all tiers
+/** Where the top tier is in sorted, non-empty tiers: tier_index 1, else the highest prize (the
+ * last). */
+export function topTierPosition(tiers: readonly Tier[]): number {
+  for (let i = tiers.length - 1; i >= 0; i--) {
+    if (tiers[i].tier_index === 1) {
+      return i;
+    }
   }
+  return tiers.length - 1;
+}
+
+/** The common low tiers of sorted tiers, lowest prize first. */
+export function commonLowTiers(tiers: readonly Tier[]): Tier[] {
+  if (tiers.length <= 1) {
+    return [...tiers]; // one tier: the other tiers are none, so all tiers
+  }
+  const top = topTierPosition(tiers);
+  const others = [...tiers.slice(0, top), ...tiers.slice(top + 1)];
   let total = 0;
   for (const t of tiers) {
     total += t.printed;
   }
   let running = 0;
-  for (let i = 0; i < belowTop; i++) {
-    running += tiers[i].printed;
+  for (let i = 0; i < others.length; i++) {
+    running += others[i].printed;
     if (2 * running >= total) { // whole numbers below 2**53: exact, no rounding at the 50% line
-      return i + 1;
+      return others.slice(0, i + 1);
     }
   }
-  return belowTop;
+  return others;
 }
 
 /** f over the common low tiers of sorted tiers (0 when they have nothing printed). */
 export function fractionLeft(tiers: readonly Tier[]): number {
-  const k = commonLowTierCount(tiers);
   let printed = 0;
   let remaining = 0;
-  for (let i = 0; i < k; i++) {
-    printed += tiers[i].printed;
-    remaining += tiers[i].remaining;
+  for (const t of commonLowTiers(tiers)) {
+    printed += t.printed;
+    remaining += t.remaining;
   }
   if (printed <= 0) {
     return 0.0;
@@ -223,7 +240,7 @@ function refused(
   ticketPrice: number,
   oddsPublished: boolean,
 ): GameMetrics {
-  const top = tiers.length > 0 ? tiers[tiers.length - 1] : null;
+  const top = tiers.length > 0 ? tiers[topTierPosition(tiers)] : null;
   const topOk = top !== null && tierIsValid(top);
   return {
     reason,
@@ -324,7 +341,7 @@ export function gameMetrics(
     remaining += t.remaining;
     valueLeft += t.prize * t.remaining;
   }
-  const top = tiers[tiers.length - 1];
+  const top = tiers[topTierPosition(tiers)];
   const ticketsLeft = t0 * f;
   const gross = valueLeft / ticketsLeft;
   const topValue = top.prize * top.remaining;

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import {
-  commonLowTierCount,
+  commonLowTiers,
   fractionLeft,
   type GameMetrics,
   gameMetrics,
@@ -78,20 +78,95 @@ Deno.test("common low tiers: exactly half, never the top tier, one tier", () => 
     { prize: 2, printed: 30, remaining: 30 },
     { prize: 10, printed: 20, remaining: 5 },
   ]);
-  assert.equal(commonLowTierCount(half), 1); // 50 of 100 is "at least half"
+  assert.deepEqual(commonLowTiers(half), half.slice(0, 1)); // 50 of 100 is "at least half"
   close(fractionLeft(half), 0.2);
   const heavyTop = sortTiers([
     { prize: 1, printed: 10, remaining: 5 },
     { prize: 2, printed: 10, remaining: 3 },
     { prize: 10, printed: 100, remaining: 50 },
   ]);
-  assert.equal(commonLowTierCount(heavyTop), 2);
+  assert.deepEqual(commonLowTiers(heavyTop), heavyTop.slice(0, 2));
   const m = gameMetrics(heavyTop, 1.0, null, 1000);
   close(m.fraction_left, 8 / 20);
   close(m.top_prize_ratio, 0.5 / 0.4);
-  assert.equal(commonLowTierCount([{ prize: 1, printed: 10, remaining: 5 }]), 1);
-  assert.equal(commonLowTierCount([]), 0);
+  const one = [{ prize: 1, printed: 10, remaining: 5 }];
+  assert.deepEqual(commonLowTiers(one), one);
+  assert.deepEqual(commonLowTiers([]), []);
   assert.equal(fractionLeft([]), 0);
+});
+
+// Price $5, 10,000 tickets printed. Tier 1, the advertised top prize, is an annuity valued at
+// $1,000 (2 printed, 1 left); a cash tier pays $2,000 (4 printed, all left). Of 1,506 printed
+// prizes the $5 tier alone holds 1,000: f = 400 / 1,000 = 0.4, T = 4,000 tickets left; value
+// left 5*400 + 20*250 + 1,000*1 + 2,000*4 = 16,000 dollars.
+const GAME_ANNUITY: Tier[] = [
+  { prize: 5, printed: 1000, remaining: 400, tier_index: 4 },
+  { prize: 20, printed: 500, remaining: 250, tier_index: 3 },
+  { prize: 1000, printed: 2, remaining: 1, tier_index: 1 },
+  { prize: 2000, printed: 4, remaining: 4, tier_index: 2 },
+];
+
+const unnumbered = (tiers: Tier[]): Tier[] => tiers.map((t) => ({ ...t, tier_index: null }));
+
+Deno.test("the top tier is tier 1 even when a cash tier pays more", () => {
+  const m = gameMetrics(GAME_ANNUITY, 5, null, 10_000);
+  assert.equal(m.reason, null);
+  close(m.fraction_left, 0.4);
+  assert.deepEqual([m.top_prize_amount, m.top_prizes_printed, m.top_prizes_left], [1000, 2, 1]);
+  assert.equal(m.top_prize_gone, false);
+  close(m.top_prize_ratio, (1 / 2) / 0.4);
+  close(m.top_value_share, 1000 / 16_000);
+  close(m.gross_ev, 16_000 / 4_000);
+  // Without the index the largest prize is the top tier, as before.
+  const old = gameMetrics(unnumbered(GAME_ANNUITY), 5, null, 10_000);
+  assert.deepEqual([old.top_prize_amount, old.top_prizes_left, old.top_value_share], [
+    2000,
+    4,
+    0.5,
+  ]);
+  assert.equal(old.gross_ev, m.gross_ev); // the sums do not depend on which tier is on top
+});
+
+Deno.test("the top tier is tier 1 among tiers of the same amount", () => {
+  // Two tiers pay $1,000; tier 1 has fewer printed, so the (prize, printed, remaining) order puts
+  // the other one last, where the largest-prize rule would have looked.
+  const tiers: Tier[] = [
+    { prize: 5, printed: 1000, remaining: 400, tier_index: 3 },
+    { prize: 1000, printed: 3, remaining: 3, tier_index: 2 },
+    { prize: 1000, printed: 2, remaining: 0, tier_index: 1 },
+  ];
+  const m = gameMetrics(tiers, 5, null, 10_000);
+  assert.deepEqual([m.top_prize_amount, m.top_prizes_printed, m.top_prizes_left], [1000, 2, 0]);
+  assert.equal(m.top_prize_gone, true);
+  assert.equal(m.top_prize_ratio, 0);
+  assert.equal(m.top_value_share, 0);
+  const old = gameMetrics(unnumbered(tiers), 5, null, 10_000);
+  assert.deepEqual([old.top_prizes_printed, old.top_prizes_left], [3, 3]);
+  const refused = gameMetrics(tiers, 5, null, null); // no odds: refused, top prizes still follow
+  assert.notEqual(refused.reason, null);
+  assert.equal(refused.top_prizes_left, 0);
+});
+
+Deno.test("common low tiers are the other tiers from the lowest prize", () => {
+  // Tier 1 pays $2.50 with 250 printed. The other tiers, lowest first: 100 + 100 + 100 printed
+  // reach half of the 550 at the $3 tier, so all three: f = (50 + 40 + 30) / 300 = 0.4.
+  const tiers = sortTiers([
+    { prize: 1, printed: 100, remaining: 50, tier_index: 4 },
+    { prize: 2, printed: 100, remaining: 40, tier_index: 3 },
+    { prize: 3, printed: 100, remaining: 30, tier_index: 2 },
+    { prize: 2.5, printed: 250, remaining: 10, tier_index: 1 },
+  ]);
+  assert.deepEqual(commonLowTiers(tiers), [tiers[0], tiers[1], tiers[3]]);
+  const m = gameMetrics(tiers, 1, null, 2000);
+  close(m.fraction_left, 0.4);
+  close(m.top_prize_ratio, (10 / 250) / 0.4);
+  // As the largest prize, the $3 tier would be on top and the $2.50 tier a low tier.
+  close(gameMetrics(unnumbered(tiers), 1, null, 2000).fraction_left, 100 / 450);
+});
+
+Deno.test("tiers numbered without a tier 1 take the largest prize", () => {
+  const tiers = GAME_A.map((t, i) => ({ ...t, tier_index: i + 2 }));
+  assert.deepEqual(gameMetrics(tiers, 2, 3, 5000), gameMetrics(GAME_A, 2, 3, 5000));
 });
 
 Deno.test("tiers are sorted by prize, printed, remaining; the input order does not matter", () => {
