@@ -12,7 +12,7 @@
  *   {"reference": [...sorted forecast ev_per_dollar...], "spread_scale": 0.002,
  *    "games": [{"id": "TX-1234", "first_seen": 20541,
  *               "days": [{"day": 20541, "price": 5, "odds": 4.1 | null, "total": 1.2e6 | null,
- *                         "tiers": [[prize, printed, remaining], ...]}, ...],
+ *                         "tiers": [[prize, printed, remaining, tier_index | null], ...]}, ...],
  *               "evaluate": [20541, ...],              (default: every day of "days")
  *               "outputs": {"20541": {"changes": [rf, xgb], "probs": [rf, xgb],
  *                                     "days_observed": 1}},   (the prediction row; optional)
@@ -41,7 +41,7 @@ interface DayIn {
   price: Num;
   odds: Num | null;
   total: Num | null;
-  tiers: [Num, Num, Num][];
+  tiers: [Num, Num, Num, number | null][];
 }
 
 interface OutputsIn {
@@ -91,10 +91,11 @@ function solve(req: Request): Result[] {
     const scale = g.spread_scale !== undefined ? num(g.spread_scale) : scale0;
     const history = new Map<number, GameMetrics>();
     for (const d of g.days) {
-      const tiers: Tier[] = d.tiers.map(([p, n, r]) => ({
+      const tiers: Tier[] = d.tiers.map(([p, n, r, i]) => ({
         prize: num(p),
         printed: num(n),
         remaining: num(r),
+        tier_index: i,
       }));
       history.set(d.day, gameMetrics(tiers, num(d.price), numOrNull(d.odds), numOrNull(d.total)));
     }

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
@@ -32,11 +32,15 @@ from trainer.scratchoff.analytics import (
     METRIC_FIELDS,
     GameMetrics,
     Tier,
+    frame_tier_index,
     game_metrics,
     tiers_from_arrays,
 )
 from trainer.scratchoff.features import FEATURE_NAMES, game_features
-from trainer.scratchoff.load import load_scratchoff
+from trainer.scratchoff.feeds import parse_feed
+from trainer.scratchoff.feeds.files import rows_frame
+from trainer.scratchoff.feeds.shipped import NY_DAY, new_york
+from trainer.scratchoff.load import load_scratchoff, validate_scratchoff
 from trainer.scratchoff.prediction import PredictionRow, prediction_row, reference_quantiles
 
 RUNNER = REPO / "parity_tests" / "port_runner.ts"
@@ -89,6 +93,14 @@ def _none_if_nan(x: Any) -> float | None:
     return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
 
 
+def shipped_frame() -> pd.DataFrame:
+    """Every shipped game-day: the Texas canonical file and the New York snapshot (its tiers
+    numbered from the advertised top prize by the feed adapter)."""
+    new_york_rows = parse_feed("NY", new_york(), NY_DAY).rows
+    ny = validate_scratchoff(rows_frame(new_york_rows), f"NY {NY_DAY}")
+    return pd.concat([load_scratchoff(), ny], ignore_index=True)
+
+
 def shipped_cases(frame: pd.DataFrame) -> list[Case]:
     """One case per game, its days exactly as trainer.analytics.iter_game_days builds them (same
     sort, same tiers, same price/odds/printed per day). Odd days pass the tiers in reverse order,
@@ -98,13 +110,16 @@ def shipped_cases(frame: pd.DataFrame) -> list[Case]:
     prize = ordered["prize_amount"].to_numpy(dtype=np.float64)
     printed = ordered["prizes_printed"].to_numpy()
     remaining = ordered["prizes_remaining"].to_numpy()
+    index = frame_tier_index(ordered)
     starts = np.flatnonzero(~ordered.duplicated(subset=keys).to_numpy())
     ends = np.append(starts[1:], len(ordered))
     heads = ordered.iloc[starts]
     cases: dict[tuple[str, str], Case] = {}
     for a, b, head in zip(starts, ends, heads.itertuples(), strict=True):
         day = int((head.snapshot_date - pd.Timestamp(0)).days)
-        tiers = tiers_from_arrays(prize[a:b], printed[a:b], remaining[a:b])
+        tiers = tiers_from_arrays(
+            prize[a:b], printed[a:b], remaining[a:b], None if index is None else index[a:b]
+        )
         if day % 2:
             tiers = tiers[::-1]
         key = (head.state, head.game_number)
@@ -133,6 +148,14 @@ def _tiers(price: float, left: float, top_left: int, top: float | None = None) -
     spec = [(price, 800_000), (2 * price, 300_000), (10 * price, 20_000), (100 * price, 500)]
     tiers = [Tier(float(p), n, int(math.floor(n * left))) for p, n in spec]
     return [*tiers, Tier(float(top if top is not None else 5_000 * price), 4, top_left)]
+
+
+def _numbered(tiers: list[Tier], top: int) -> list[Tier]:
+    """The tiers numbered as the feeds number them: tiers[top] is tier 1 (the advertised top
+    prize), the others 2, 3, ... by prize, largest first."""
+    rest = sorted((i for i in range(len(tiers)) if i != top), key=lambda i: -tiers[i].prize)
+    number = {i: n for n, i in enumerate([top, *rest], start=1)}
+    return [replace(t, tier_index=number[i]) for i, t in enumerate(tiers)]
 
 
 def _series(
@@ -237,6 +260,21 @@ def edge_cases() -> list[Case]:
         [Day(T, 5.0, None, 1000.0, [Tier(1.0, 1000, 10), Tier(5000.0, 2, 2)])],
     )
     cases.append(positive)
+    # The top tier is tier 1, not the largest prize: an annuity valued below a cash tier; a tie
+    # with a tier the old (prize, printed, remaining) sort would have put on top; a tier 1 that
+    # would have sat inside the common low tiers. Top prizes are claimed inside the window, so
+    # the top-tier features move too.
+    below = _series("top_tier_below_cash", 16, top_left=lambda k: 3 - k // 6)
+    tied = _series("top_tier_tied", 16, top_left=lambda k: 3 - k // 6)
+    for d in below.days:
+        d.tiers = _numbered([*d.tiers, Tier(40_000.0, 2, 1)], 4)
+    for d in tied.days:
+        d.tiers = _numbered([*d.tiers, Tier(d.tiers[4].prize, 6, 5)], 4)
+    inside = [Tier(1.0, 100, 50), Tier(2.0, 100, 40), Tier(3.0, 100, 30), Tier(2.5, 250, 10)]
+    low = Case(
+        "edge:top_tier_among_low_tiers", T, [Day(T, 1.0, None, 2000.0, _numbered(inside, 3))]
+    )
+    cases += [below, tied, low]
     # prediction-row edge cases: reference with < 2 values, no spread scale
     for name, ref, scale in [
         ("reference_empty", [], 0.002),
@@ -312,7 +350,9 @@ def request(cases: list[Case], reference: list[float], scale: float) -> dict:
                     "price": _enc(d.price),
                     "odds": _enc(d.odds),
                     "total": _enc(d.total),
-                    "tiers": [[_enc(t.prize), t.printed, t.remaining] for t in d.tiers],
+                    "tiers": [
+                        [_enc(t.prize), t.printed, t.remaining, t.tier_index] for t in d.tiers
+                    ],
                 }
                 for d in c.days
             ],
@@ -357,7 +397,7 @@ def _manifest_reference() -> tuple[list[float], float] | None:
 @pytest.fixture(scope="module")
 def parity() -> dict:
     started = time.perf_counter()
-    shipped = shipped_cases(load_scratchoff())
+    shipped = shipped_cases(shipped_frame())
     edges = edge_cases()
     cases = shipped + edges
 
@@ -518,7 +558,8 @@ def test_every_game_day_is_compared(parity: dict) -> None:
     got = [(p.case.id, p.day) for p in pairs]
     assert len(got) == len(set(got)) == len(want) and set(got) == want
     shipped = sum(len(c.days) for c in parity["shipped"])
-    frame = load_scratchoff()
+    frame = shipped_frame()
+    assert set(frame["state"]) == {"TX", "NY"}
     n_game_days = frame.groupby(["state", "game_number", "snapshot_date"]).ngroups
     assert shipped == n_game_days, f"{shipped} shipped game-days compared, data has {n_game_days}"
 
@@ -536,6 +577,22 @@ def test_edge_cases_hit_their_reason(parity: dict) -> None:
     names = {c.id for c in parity["edges"]}
     for needed in ("seen_one_day", "top_prize_gone", "no_published_odds", "lowest_price"):
         assert f"edge:{needed}" in names
+
+
+def test_top_tier_cases_follow_tier_1(parity: dict) -> None:
+    """The made-up games whose tier 1 is not the largest prize: the metrics follow tier 1, and
+    differ from what the largest prize as top tier would give (Python side)."""
+    checked = 0
+    for p in parity["pairs"]:
+        if p.case.id.startswith("edge:top_tier_") and p.py_metrics is not None:
+            day = next(d for d in p.case.days if d.day == p.day)
+            one = next(t for t in day.tiers if t.tier_index == 1)
+            m = p.py_metrics
+            assert (m.top_prize_amount, m.top_prizes_printed) == (one.prize, one.printed)
+            unnumbered = [replace(t, tier_index=None) for t in day.tiers]
+            assert game_metrics(unnumbered, day.price, day.odds, day.total) != m
+            checked += 1
+    assert checked == 16 + 16 + 1
 
 
 def test_metrics_parity(parity: dict) -> None:

@@ -44,6 +44,7 @@ def native_inputs(frame: Any) -> list[GameInput]:
                     rows["prize_amount"].to_numpy(float),
                     rows["prizes_printed"].to_numpy(),
                     rows["prizes_remaining"].to_numpy(),
+                    rows["tier_index"].to_numpy(),
                 ),
                 price=float(head["ticket_price"]),
                 odds=None if pd.isna(head["overall_odds"]) else float(head["overall_odds"]),

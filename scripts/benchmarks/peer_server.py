@@ -48,7 +48,8 @@ select (select coalesce(json_object_agg(r.name, r.version), '{{}}'::json)
   g.id, g.state, g.game_number, g.name, g.ticket_price::float8 as ticket_price, g.overall_odds,
   g.total_tickets_printed::float8 as total_tickets_printed, g.first_seen::text as first_seen,
   g.is_active, s.day::text as snapshot_date,
-  (select json_agg(json_build_array(t.prize_amount::float8, t.prizes_printed, t.prizes_remaining))
+  (select json_agg(json_build_array(t.prize_amount::float8, t.prizes_printed, t.prizes_remaining,
+                                    t.tier_index))
    from public.prize_tier_snapshots t where t.game_id = g.id and t.snapshot_date = s.day) as tiers,
   (select json_agg(json_build_array(h.snapshot_date::text, h.reason,
                                     {", ".join(f"h.{f}" for f in LAGGED)}))
@@ -109,7 +110,7 @@ def past_metrics(row: list[Any]) -> GameMetrics:
 def game_day(r: dict[str, Any]) -> tuple[GameMetrics | None, list[float] | None, str | None]:
     if r["snapshot_date"] is None:
         return None, None, "no snapshot on or before the date"
-    tiers = [Tier(p, n, k) for p, n, k in r["tiers"] or []]
+    tiers = [Tier(p, n, k, i) for p, n, k, i in r["tiers"] or []]
     metrics = game_metrics(tiers, r["ticket_price"], r["overall_odds"], r["total_tickets_printed"])
     t = day_number(dt.date.fromisoformat(r["snapshot_date"]))
     history = {day_number(dt.date.fromisoformat(h[0])): past_metrics(h) for h in r["history"] or []}

@@ -238,6 +238,7 @@ export async function writeDay(
         prize: t.prize_amount,
         printed: t.prizes_printed,
         remaining: t.prizes_remaining,
+        tier_index: t.tier_index,
       })),
       head.ticket_price,
       odds,

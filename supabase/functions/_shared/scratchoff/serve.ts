@@ -76,7 +76,7 @@ left join lateral (
     coalesce((select f.stale_after_days from public.feed_sources f where f.state = g.state),
              ${STALE_AFTER_DAYS}) as stale_after_days,
     (select json_agg(json_build_array(t.prize_amount::float8, t.prizes_printed,
-                                      t.prizes_remaining))
+                                      t.prizes_remaining, t.tier_index))
      from public.prize_tier_snapshots t where t.game_id = g.id and t.snapshot_date = s.day) as tiers,
     (select json_agg(json_build_array(h.snapshot_date::text, h.reason,
                                       ${LAGGED_FIELDS.map((f) => `h.${f}`).join(", ")}))
@@ -99,7 +99,7 @@ interface GameDayRow extends Game {
   n: number | null;
   snapshot_date: string | null;
   stale_after_days: number;
-  tiers: [number, number, number][] | null;
+  tiers: [number, number, number, number][] | null; // prize, printed, remaining, tier_index
   history: [string, string | null, ...Json[]][] | null;
 }
 
@@ -148,7 +148,12 @@ export async function loadGameDays(
     prediction_date: day,
     stale_after_days: r.stale_after_days,
     snapshot_date: r.snapshot_date,
-    tiers: (r.tiers ?? []).map(([prize, printed, remaining]) => ({ prize, printed, remaining })),
+    tiers: (r.tiers ?? []).map(([prize, printed, remaining, tier_index]) => ({
+      prize,
+      printed,
+      remaining,
+      tier_index,
+    })),
     history: historyOf(r.history),
   }));
   return { days, versions };
