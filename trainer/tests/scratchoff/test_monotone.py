@@ -1,0 +1,170 @@
+"""Ingest is monotone in time (issue 13): data older than what is stored fills gaps in the history
+and never overwrites a game's current attributes or its active flag; a stored day never changes
+silently; a price change mid-history is recorded and each day's metrics use that day's price.
+Needs the local stack."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import warnings
+
+import pandas as pd
+import pytest
+
+from trainer.data import DataError
+from trainer.db import REPO_ROOT, connect
+from trainer.scratchoff.store import read_scratchoff
+from trainer.tests.hostile import (
+    ingest,
+    scratch_rows,
+    table_state,
+    write_rows,
+)
+
+GAME_COLUMNS = (
+    "name, ticket_price, overall_odds, total_tickets_printed, top_prize_amount,"
+    " total_top_prizes, remaining_top_prizes, is_active, first_seen, last_scraped_at"
+)
+
+
+def games(url: str) -> dict[str, tuple]:
+    with connect(url) as conn:
+        rows = conn.execute(f"select game_number, {GAME_COLUMNS} from public.games").fetchall()
+    return {r[0]: r[1:] for r in rows}
+
+
+def days_stored(url: str) -> list[str]:
+    with connect(url) as conn:
+        rows = conn.execute(
+            "select distinct snapshot_date::text from public.historical_snapshots order by 1"
+        ).fetchall()
+    return [r[0] for r in rows]
+
+
+def test_an_older_file_fills_the_history_but_keeps_the_current_attributes(empty_db, tmp_path):
+    history = scratch_rows(4)
+    newer = history[history.snapshot_date >= "2026-03-03"]
+    # The older days carry other attributes (a renamed game, other odds) and game 1002 only.
+    older = history[(history.snapshot_date <= "2026-03-02")].assign(
+        game_name="Old name", overall_odds="3.9"
+    )
+    ingest(empty_db, scratchoff=[write_rows(tmp_path / "newer.csv", newer)])
+    current = games(empty_db)
+
+    ingest(empty_db, scratchoff=[write_rows(tmp_path / "older.csv", older)])
+    after = games(empty_db)
+    assert days_stored(empty_db) == ["2026-03-01", "2026-03-02", "2026-03-03", "2026-03-04"]
+    for game, attributes in current.items():
+        # first_seen (index 8) moves back to the older day; nothing else moves.
+        assert after[game][:8] + after[game][9:] == attributes[:8] + attributes[9:], game
+        assert str(after[game][8]) == "2026-03-01"
+
+
+def test_an_older_file_does_not_reactivate_a_game_that_has_ended(empty_db, tmp_path):
+    history = scratch_rows(4)
+    # Game 1002 ended after day 2: the newer days have game 1001 only.
+    newer = history[(history.snapshot_date >= "2026-03-03") & (history.game_number == "1001")]
+    older = history[history.snapshot_date <= "2026-03-02"]
+    ingest(empty_db, scratchoff=[write_rows(tmp_path / "newer.csv", newer)])
+    ingest(empty_db, scratchoff=[write_rows(tmp_path / "older.csv", older)])
+    active = {g: a[7] for g, a in games(empty_db).items()}
+    assert active == {"1001": True, "1002": False}
+
+
+def test_a_stored_day_that_would_change_is_refused(empty_db, tmp_path):
+    ingest(empty_db, scratchoff=[write_rows(tmp_path / "days.csv", scratch_rows(2))])
+    changed = scratch_rows(2)
+    changed.loc[6, "prizes_remaining"] = str(int(changed.prizes_remaining[6]) - 5)
+    path = write_rows(tmp_path / "changed.csv", changed)
+    before = table_state(empty_db)
+    with pytest.raises(DataError) as info:
+        ingest(empty_db, scratchoff=[path])
+    assert table_state(empty_db) == before
+    assert (info.value.file, info.value.row, info.value.column) == (
+        str(path),
+        8,
+        "prizes_remaining",
+    )
+    assert "stored" in info.value.message
+
+
+def test_the_same_file_twice_changes_nothing(empty_db, tmp_path):
+    path = write_rows(tmp_path / "days.csv", scratch_rows(3))
+    ingest(empty_db, scratchoff=[path])
+    before = table_state(empty_db)
+    counts, _ = ingest(empty_db, scratchoff=[path])
+    assert all(c.inserted == c.updated == 0 for c in counts), counts
+    assert table_state(empty_db) == before
+
+
+def snapshot_prices(url: str) -> dict[str, float]:
+    with connect(url) as conn:
+        rows = conn.execute(
+            "select h.snapshot_date::text, h.ticket_price from public.historical_snapshots h"
+            " join public.games g on g.id = h.game_id where g.game_number = '1001'"
+        ).fetchall()
+    return dict(rows)
+
+
+def test_a_price_change_mid_history_is_recorded_and_each_day_uses_its_own_price(empty_db, tmp_path):
+    history = scratch_rows(4)
+    repriced = history.assign(
+        ticket_price=history.ticket_price.mask(
+            (history.game_number == "1001") & (history.snapshot_date >= "2026-03-03"), "10"
+        )
+    )
+    _, lines = ingest(empty_db, scratchoff=[write_rows(tmp_path / "repriced.csv", repriced)])
+    warning = [line for line in lines if "warning" in line and "ticket_price" in line]
+    assert warning and "1001" in warning[0] and "2026-03-03" in warning[0], lines
+    assert snapshot_prices(empty_db) == {
+        "2026-03-01": 5.0, "2026-03-02": 5.0, "2026-03-03": 10.0, "2026-03-04": 10.0
+    }  # fmt: skip
+    assert float(games(empty_db)["1001"][1]) == 10.0
+    # The history read back for training keeps each day's own price.
+    with connect(empty_db) as conn, warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        frame = read_scratchoff(conn)
+    game = frame[frame.game_number == "1001"].groupby("snapshot_date").ticket_price.first()
+    assert game.to_dict() == {
+        pd.Timestamp(f"2026-03-0{d}"): p for d, p in ((1, 5.0), (2, 5.0), (3, 10.0), (4, 10.0))
+    }
+    # ... and so do the edge functions (predict for a past date, the batch).
+    assert edge_day_prices(empty_db, ["2026-03-02", "2026-03-04"]) == [5.0, 10.0]
+
+
+EDGE_PRICES = """
+import { loadGameDays } from "./supabase/functions/_shared/scratchoff/serve.ts";
+import { db } from "./supabase/functions/_shared/db.ts";
+const sql = db();
+const game = { ids: [], keys: [{ state: "TX", game_number: "1001" }] };
+const prices = [];
+for (const day of JSON.parse(Deno.args[0])) {
+  prices.push((await loadGameDays(sql, game, day)).days[0].ticket_price);
+}
+console.log(JSON.stringify(prices));
+await sql.end();
+"""
+
+
+def edge_day_prices(url: str, days: list[str]) -> list[float]:
+    """The price the TypeScript port computes each day's metrics with (scratchoff/serve.ts)."""
+    done = subprocess.run(
+        ["deno", "eval", "--config", "supabase/functions/deno.json", "--ext=ts", EDGE_PRICES,
+         json.dumps(days)],
+        cwd=REPO_ROOT, env={**os.environ, "SUPABASE_DB_URL": url}, capture_output=True,
+        text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_a_price_change_against_the_stored_history_is_recorded(empty_db, tmp_path):
+    history = scratch_rows(3)
+    ingest(empty_db, scratchoff=[write_rows(tmp_path / "old.csv", history.head(12))])
+    day3 = history[history.snapshot_date == "2026-03-03"].assign(ticket_price="7")
+    _, lines = ingest(empty_db, scratchoff=[write_rows(tmp_path / "day3.csv", day3)])
+    warning = [line for line in lines if "warning" in line and "ticket_price" in line]
+    assert len(warning) == 2 and "1001" in warning[0] and "1002" in warning[1], lines
+    assert snapshot_prices(empty_db) == {"2026-03-01": 5.0, "2026-03-02": 5.0, "2026-03-03": 7.0}
