@@ -152,7 +152,7 @@ def write_scratchoff(
     return counts
 
 
-# The staged rows as the history checks' JSON (supabase/migrations/*_ingest_history_checks.sql).
+# The staged rows as the history checks' JSON (supabase/migrations/*_ingest_history_schema.sql).
 STAGED_JSON = "(select coalesce(jsonb_agg(t), '[]') from stage_tiers t)"
 
 
