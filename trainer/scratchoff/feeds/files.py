@@ -79,6 +79,8 @@ def sources(paths: list[Path], as_of: str | None = None) -> list[Source]:
     pending: dict[str, list[FeedDocument]] = {}
     for path in paths:
         docs = _documents(path)
+        if len(docs) == 1 and not docs[0].data.strip(b"\xef\xbb\xbf \r\n\t"):
+            raise FeedError(str(path), 1, None, "empty file: no header and no rows")
         if len(docs) == 1 and _is_canonical(docs[0]):
             slots.append(Source(str(path), None, path))
             continue

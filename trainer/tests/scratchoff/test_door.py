@@ -53,8 +53,8 @@ def test_a_bad_cell_is_refused_naming_file_row_and_column(
 
 
 def test_two_prizes_that_differ_below_a_cent_are_refused_not_merged(empty_db, tmp_path):
-    # 1000.001 and 1000.004 would both round to 1000.00 in the database: one tier fewer stored
-    # than the day's analytics count.
+    # 1000.001 and 1000.004 are two tiers (two tier indices) that the database would store as two
+    # 1000.00 prizes: the day's analytics would count prizes the file does not state.
     frame = scratch_rows(1)
     frame = set_cell(frame, 1, "prize_amount", "1000.001")
     frame = set_cell(frame, 2, "prize_amount", "1000.004")

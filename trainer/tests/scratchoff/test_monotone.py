@@ -5,16 +5,13 @@ Needs the local stack."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import warnings
 
 import pandas as pd
 import pytest
 
 from trainer.data import DataError
-from trainer.db import REPO_ROOT, connect
+from trainer.db import connect
 from trainer.scratchoff.store import read_scratchoff
 from trainer.tests.hostile import (
     ingest,
@@ -130,34 +127,7 @@ def test_a_price_change_mid_history_is_recorded_and_each_day_uses_its_own_price(
     assert game.to_dict() == {
         pd.Timestamp(f"2026-03-0{d}"): p for d, p in ((1, 5.0), (2, 5.0), (3, 10.0), (4, 10.0))
     }
-    # ... and so do the edge functions (predict for a past date, the batch).
-    assert edge_day_prices(empty_db, ["2026-03-02", "2026-03-04"]) == [5.0, 10.0]
-
-
-EDGE_PRICES = """
-import { loadGameDays } from "./supabase/functions/_shared/scratchoff/serve.ts";
-import { db } from "./supabase/functions/_shared/db.ts";
-const sql = db();
-const game = { ids: [], keys: [{ state: "TX", game_number: "1001" }] };
-const prices = [];
-for (const day of JSON.parse(Deno.args[0])) {
-  prices.push((await loadGameDays(sql, game, day)).days[0].ticket_price);
-}
-console.log(JSON.stringify(prices));
-await sql.end();
-"""
-
-
-def edge_day_prices(url: str, days: list[str]) -> list[float]:
-    """The price the TypeScript port computes each day's metrics with (scratchoff/serve.ts)."""
-    done = subprocess.run(
-        ["deno", "eval", "--config", "supabase/functions/deno.json", "--ext=ts", EDGE_PRICES,
-         json.dumps(days)],
-        cwd=REPO_ROOT, env={**os.environ, "SUPABASE_DB_URL": url}, capture_output=True,
-        text=True, timeout=120, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-2000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    # The edge functions do too: supabase/tests/test_ingest_door.py (predict for a past date).
 
 
 def test_a_price_change_against_the_stored_history_is_recorded(empty_db, tmp_path):
