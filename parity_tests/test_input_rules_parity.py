@@ -4,15 +4,19 @@ Every hostile case of the trainer's door tests, and the whole shipped data, goes
 `trainer` (read_csv_text + validate_*) and `_shared/input_rules.ts` (ONE Deno process,
 parity_tests/input_rules_runner.ts), with the same clock: a refused file must be refused at the
 same row and column with the same message; an accepted file must give the same rows, each with
-the same line in the file.
+the same line in the file. So do feed payloads through the adapter and the door (`python -m
+trainer ingest` of an archived payload vs the `ingest` function): shipped Texas days, the New York
+pair, and the loopback feed server's hostile Texas payloads.
 """
 
 from __future__ import annotations
 
+import base64
 import csv
 import gzip
 import io
 import json
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,7 +25,10 @@ import pytest
 
 from parity_tests.ort_web import REPO, run_deno_json
 from trainer.data import DataError, read_csv_text
+from trainer.ingest import FEED_ROWS
 from trainer.powerball.load import POWERBALL_FILE, validate_powerball
+from trainer.scratchoff.feeds import FeedDocument, parse_feed
+from trainer.scratchoff.feeds.files import rows_frame
 from trainer.scratchoff.load import TEXAS_FILE, texas_to_canonical, validate_scratchoff
 from trainer.tests.hostile import (
     BAD_DRAWS,
@@ -30,6 +37,17 @@ from trainer.tests.hostile import (
     SCRATCHOFF_CELLS,
     broken,
     scratch_rows,
+)
+
+sys.path.insert(0, str(REPO / "scripts"))
+from local.feed_server import (  # noqa: E402 (scripts/ is no package)
+    FEEDS_DIR,
+    HOSTILE,
+    NY_DAY,
+    NY_FILES,
+    TX_ARCHIVE,
+    hostile,
+    load_texas,
 )
 
 RUNNER = REPO / "parity_tests" / "input_rules_runner.ts"
@@ -89,6 +107,35 @@ def powerball_cases() -> dict[str, str]:
     return cases
 
 
+def feed_cases() -> dict[str, tuple[str, str | None, list[FeedDocument]]]:
+    """Case name -> (state, as_of, documents) of a payload its adapter reads."""
+    texas = load_texas(FEEDS_DIR / TX_ARCHIVE)
+    days = list(texas)
+    doc = lambda data: [FeedDocument("scratchoff.csv", data)]  # noqa: E731
+    cases = {f"TX {d}": ("TX", None, doc(texas[d])) for d in (days[0], days[-1])}
+    cases |= {f"TX {fault}": ("TX", None, doc(hostile(texas[days[1]], fault))) for fault in HOSTILE}
+    ny = [
+        FeedDocument(name, gzip.decompress((FEEDS_DIR / file).read_bytes()))
+        for name, file in NY_FILES.items()
+    ]
+    cases |= {"NY": ("NY", NY_DAY, ny), "NY tomorrow": ("NY", "2026-12-01", ny),
+              "NY future": ("NY", "2026-12-02", ny)}  # fmt: skip
+    return cases
+
+
+def python_feed(file: str, state: str, as_of: str | None, docs: list[FeedDocument]) -> dict:
+    try:
+        frame = validate_scratchoff(rows_frame(parse_feed(state, docs, as_of).rows), file, NOW)
+    except DataError as exc:
+        return {"error": {"row": exc.row, "column": exc.column, "message": exc.message}}
+    return {"rows": frame, "lines": frame.attrs["lines"]}
+
+
+def feed_request(file: str, state: str, as_of: str | None, docs: list[FeedDocument]) -> dict:
+    documents = [{"name": d.name, "base64": base64.b64encode(d.data).decode()} for d in docs]
+    return {"kind": "feed", "file": file, "state": state, "as_of": as_of, "documents": documents}
+
+
 def python_side(kind: str, path: Path) -> dict:
     try:
         raw = read_csv_text(path)
@@ -141,14 +188,20 @@ def outcomes(tmp_path_factory) -> list[tuple[str, str, dict, dict]]:
             jobs.append((kind, name, path, text))
     for kind, shipped in (("scratchoff", TEXAS_FILE), ("powerball", POWERBALL_FILE)):
         jobs.append((kind, "shipped", shipped, gzip.decompress(shipped.read_bytes()).decode()))
+    feeds = {name: (f"{name}{FEED_ROWS}", *case) for name, case in feed_cases().items()}
     request = {
         "now": NOW.isoformat(),
-        "cases": [typescript_request(kind, path, text) for kind, _, path, text in jobs],
+        "cases": [typescript_request(kind, path, text) for kind, _, path, text in jobs]
+        + [feed_request(*case) for case in feeds.values()],
     }
-    response = run_deno_json(RUNNER, json.dumps(request))
-    return [
+    results = run_deno_json(RUNNER, json.dumps(request))["results"]
+    files = [
         (kind, name, python_side(kind, path), ts)
-        for (kind, name, path, _), ts in zip(jobs, response["results"], strict=True)
+        for (kind, name, path, _), ts in zip(jobs, results[: len(jobs)], strict=True)
+    ]
+    return files + [
+        ("scratchoff", f"feed {name}", python_feed(*case), ts)
+        for (name, case), ts in zip(feeds.items(), results[len(jobs) :], strict=True)
     ]
 
 
@@ -172,3 +225,8 @@ def test_the_cases_cover_refusals_and_acceptances(outcomes):
     refused = [name for _, name, py, _ in outcomes if "error" in py]
     accepted = [name for _, name, py, _ in outcomes if "error" not in py]
     assert len(refused) >= 35 and "shipped" in accepted and "tomorrow" in accepted, accepted
+    # Through a feed: the door refuses the hostile payloads the adapter reads.
+    assert {f"feed TX {f}" for f in ("future", "control", "subcent")} | {"feed NY future"} <= set(
+        refused
+    ), refused
+    assert {"feed TX repriced", "feed NY", "feed NY tomorrow"} <= set(accepted), accepted

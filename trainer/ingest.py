@@ -59,11 +59,17 @@ def ingest_files(
 
 def _loader(source: Source) -> Callable[[], pd.DataFrame]:
     """A canonical file through its loader; a feed payload through its adapter, then the same
-    validation at the door."""
+    validation at the door, whose rows are the adapter's canonical rows (FEED_ROWS)."""
     if source.cells is None:
         return lambda: load_scratchoff(source.path)
     cells = source.cells
-    return lambda: validate_scratchoff(cells(), source.name)
+    return lambda: validate_scratchoff(cells(), f"{source.name}{FEED_ROWS}")
+
+
+# A feed's refusals and warnings name the row of its canonical rows (header = 1, games in order,
+# tiers numbered), not a line of the document; the ingest function says the same
+# (_shared/input_rules.ts FEED_ROWS).
+FEED_ROWS = " (canonical rows)"
 
 
 def _say(progress: Progress, what: object) -> None:

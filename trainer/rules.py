@@ -35,6 +35,11 @@ Recorded, not refused (a warning naming file, row and column in the ingest's rep
 
 Neither (ingest is monotone in time): a file older than what is stored fills the missing days of
 the history, and never changes a game's current attributes, its active flag or last_scraped_at.
+
+A feed payload (an archived one here, a fetched one in the `ingest` function) passes the same
+rules as its adapter's canonical rows: a refusal names the documents with " (canonical rows)" and
+the canonical row. The function writes only a feed day newer than the state's latest stored day;
+its refusals and warnings go to ingest_runs (error, warnings).
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@
 // what `python -m trainer ingest` refuses (parity_tests/test_input_rules_parity.py). Which rules
 // refuse and which only record a warning is documented in trainer/rules.py.
 import rules from "./input_rules.json" with { type: "json" };
+import { type CanonicalRow, formatDollars } from "./scratchoff/feeds/common.ts";
 
 /** A file refused at the door: where (row = line in the file, header = 1), and why. */
 export class DataError extends Error {
@@ -320,11 +321,29 @@ export interface ScratchoffRow {
   prize_amount: number;
   prizes_printed: number;
   prizes_remaining: number;
+  tier_index: number;
+  prize_label: string;
+}
+
+/** 1.. by prize amount within each game-day, largest first, ties in file order (a file without
+ * tier_index, as the feed adapters number a feed without an advertised top). */
+function tierIndexByAmount(gameDay: string[], prize: number[]): number[] {
+  const order = prize.map((_, i) => i).sort((a, b) => prize[b] - prize[a] || a - b);
+  const next = new Map<string, number>();
+  const out = new Array<number>(prize.length);
+  for (const i of order) {
+    const n = (next.get(gameDay[i]) ?? 0) + 1;
+    next.set(gameDay[i], n);
+    out[i] = n;
+  }
+  return out;
 }
 
 /** Canonical scratch-off rows from a header and text cells (trainer.scratchoff.load
- * validate_scratchoff), sorted by (snapshot_date, state, game_number, prize_amount); each keeps
- * its line in the file for the checks against the database. */
+ * validate_scratchoff), sorted by (snapshot_date, state, game_number, prize_amount, tier_index);
+ * each keeps its line in the file for the checks against the database. tier_index and
+ * prize_label are optional columns: without them tiers are numbered by amount and labelled
+ * "$1,000". */
 export function validateScratchoff(
   header: string[],
   rows: string[][],
@@ -332,6 +351,7 @@ export function validateScratchoff(
   now: Date = new Date(),
 ): ScratchoffRow[] {
   const col = columnsOf(header, rows, SCRATCHOFF_COLUMNS, file);
+  const has = (name: string) => header.map(strip).includes(name);
   const n = rows.length;
   const dates = dateColumn(col("snapshot_date"), "snapshot_date", file);
   const rawState = col("state");
@@ -353,7 +373,7 @@ export function validateScratchoff(
   const price = boundedColumn(col("ticket_price"), "ticket_price", file);
   const odds = boundedColumn(col("overall_odds"), "overall_odds", file, true);
   const tickets = boundedColumn(col("total_tickets_printed"), "total_tickets_printed", file, true);
-  const prize = boundedColumn(col("prize_amount"), "prize_amount", file);
+  const prize = boundedColumn(col("prize_amount"), "prize_amount", file) as number[];
   const printed = boundedColumn(col("prizes_printed"), "prizes_printed", file);
   const remaining = boundedColumn(col("prizes_remaining"), "prizes_remaining", file);
   for (let i = 0; i < n; i++) {
@@ -366,18 +386,31 @@ export function validateScratchoff(
       );
     }
   }
-  refuseDuplicates(
-    dates.map((d, i) => JSON.stringify([d, state[i], gameNumber[i], prize[i]])),
-    file,
-    "prize_amount",
-    dates.map((d, i) =>
-      `snapshot_date=${d}, state=${state[i]}, game_number=${gameNumber[i]}, prize_amount=${
-        show(prize[i])
-      }`
-    ),
-  );
-  // One name, price, odds and tickets printed per game and day.
+  const keyOf = (d: string, i: number) => [
+    ["snapshot_date", d],
+    ["state", state[i]],
+    ["game_number", gameNumber[i]],
+  ];
+  const refuseKey = (last: string, values: number[]) =>
+    refuseDuplicates(
+      dates.map((d, i) => JSON.stringify([d, state[i], gameNumber[i], values[i]])),
+      file,
+      last,
+      dates.map((d, i) =>
+        [...keyOf(d, i), [last, show(values[i])]].map(([k, v]) => `${k}=${v}`).join(", ")
+      ),
+    );
   const gameDay = dates.map((d, i) => JSON.stringify([state[i], gameNumber[i], d]));
+  // Without a tier index the amount is all that tells a game-day's tiers apart.
+  if (!has("tier_index")) refuseKey("prize_amount", prize);
+  const tierIndex = has("tier_index")
+    ? boundedColumn(col("tier_index"), "tier_index", file) as number[]
+    : tierIndexByAmount(gameDay, prize);
+  const label = has("prize_label")
+    ? textColumn(col("prize_label"), "prize_label", file)
+    : prize.map(formatDollars);
+  refuseKey("tier_index", tierIndex);
+  // One name, price, odds and tickets printed per game and day.
   const firstRow = new Map<string, number>();
   gameDay.forEach((k, i) => firstRow.has(k) || firstRow.set(k, i));
   const attributes: [string, (string | number | null)[]][] = [
@@ -397,8 +430,9 @@ export function validateScratchoff(
       ],
     ]);
   }
-  // Claimed prizes do not come back: remaining never rises from one day to the game's next day.
-  const tier = dates.map((_, i) => JSON.stringify([state[i], gameNumber[i], prize[i]]));
+  // Claimed prizes do not come back: a tier's remaining count never rises from one day to the
+  // game's next day in the file.
+  const tier = dates.map((_, i) => JSON.stringify([state[i], gameNumber[i], tierIndex[i]]));
   const byTier = new Map<string, number[]>();
   tier.forEach((k, i) => byTier.set(k, [...(byTier.get(k) ?? []), i]));
   const before = new Map<number, number>();
@@ -426,21 +460,75 @@ export function validateScratchoff(
     ticket_price: price[i]!,
     overall_odds: odds[i],
     total_tickets_printed: tickets[i],
-    prize_amount: prize[i]!,
+    prize_amount: prize[i],
     prizes_printed: printed[i]!,
     prizes_remaining: remaining[i]!,
+    tier_index: tierIndex[i],
+    prize_label: label[i],
   }));
-  const key = (r: ScratchoffRow): [string, string, string, number] => [
+  const key = (r: ScratchoffRow): (string | number)[] => [
     r.snapshot_date,
     r.state,
     r.game_number,
     r.prize_amount,
+    r.tier_index,
   ];
   return out.sort((a, b) => {
     const [x, y] = [key(a), key(b)];
-    for (let k = 0; k < 4; k++) if (x[k] !== y[k]) return x[k] < y[k] ? -1 : 1;
+    for (let k = 0; k < x.length; k++) if (x[k] !== y[k]) return x[k] < y[k] ? -1 : 1;
     return a.line - b.line;
   });
+}
+
+// A feed's canonical rows pass the same door as a file's, as their text cells: the columns and
+// the text Python's str() gives (trainer/scratchoff/feeds/files.py rows_frame), so a refusal
+// quotes the same cell in both languages.
+const CANONICAL_COLUMNS: (keyof CanonicalRow)[] = [
+  "snapshot_date",
+  "state",
+  "game_number",
+  "game_name",
+  "ticket_price",
+  "overall_odds",
+  "total_tickets_printed",
+  "tier_index",
+  "prize_label",
+  "prize_amount",
+  "prizes_printed",
+  "prizes_remaining",
+];
+const FLOAT_COLUMNS = new Set(["ticket_price", "overall_odds", "prize_amount"]);
+
+/** Python's str() of a float: "5.0", "1e+16", "1e-05". */
+export function pythonFloat(x: number): string {
+  if (!Number.isFinite(x)) return Number.isNaN(x) ? "nan" : x > 0 ? "inf" : "-inf";
+  const size = Math.abs(x);
+  if (size !== 0 && (size >= 1e16 || size < 1e-4)) {
+    return x.toExponential().replace(/e([+-])(\d)$/, (_e, sign, digit) => `e${sign}0${digit}`);
+  }
+  return Number.isInteger(x) ? `${x}.0` : String(x);
+}
+
+function cellText(column: string, value: string | number | null): string {
+  if (value === null) return "";
+  return typeof value === "number" && FLOAT_COLUMNS.has(column)
+    ? pythonFloat(value)
+    : String(value);
+}
+
+// A feed's refusals and warnings name the row of its canonical rows (header = 1, games in order,
+// tiers numbered), not a line of the document (as trainer/ingest.py FEED_ROWS).
+export const FEED_ROWS = " (canonical rows)";
+
+/** A feed's canonical rows (an adapter's parseFeed) through the door: validateScratchoff of
+ * their text cells; `file` is the feed's documents with FEED_ROWS. */
+export function validateFeedRows(
+  rows: CanonicalRow[],
+  file: string,
+  now: Date = new Date(),
+): ScratchoffRow[] {
+  const cells = rows.map((r) => CANONICAL_COLUMNS.map((c) => cellText(c, r[c])));
+  return validateScratchoff(CANONICAL_COLUMNS, cells, file, now);
 }
 
 // ---- Powerball -----------------------------------------------------------------------------------

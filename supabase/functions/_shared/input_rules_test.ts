@@ -1,10 +1,19 @@
 /**
  * The door's bounded read in TypeScript: a gzip that expands past the limit is refused after
- * reading at most the limit, a normal one is read whole. The rules themselves are held to the
- * Python reference by parity_tests/test_input_rules_parity.py.
+ * reading at most the limit, a normal one is read whole; a feed's canonical rows go through the
+ * same door as a file's cells. The rules themselves are held to the Python reference by
+ * parity_tests/test_input_rules_parity.py.
  */
 import assert from "node:assert/strict";
-import { DataError, latestAllowedDate, MAX_INPUT_BYTES, readBounded } from "./input_rules.ts";
+import {
+  DataError,
+  latestAllowedDate,
+  MAX_INPUT_BYTES,
+  pythonFloat,
+  readBounded,
+  validateFeedRows,
+} from "./input_rules.ts";
+import { type CanonicalRow, formatDollars } from "./scratchoff/feeds/common.ts";
 
 function gzipped(bytes: Uint8Array<ArrayBuffer>): ReadableStream<Uint8Array> {
   return new Blob([bytes]).stream().pipeThrough(
@@ -42,4 +51,53 @@ Deno.test("tomorrow is counted in the state's own time zone", () => {
   assert.equal(latestAllowedDate("America/Chicago", lateEvening), "2026-12-01");
   assert.equal(latestAllowedDate("America/New_York", lateEvening), "2026-12-01");
   assert.equal(latestAllowedDate("UTC", lateEvening), "2026-12-02");
+});
+
+function feedRow(tier: number, prize: number, remaining: number): CanonicalRow {
+  return {
+    snapshot_date: "2026-11-30",
+    state: "TX",
+    game_number: "2400",
+    game_name: "$20 Million Supreme",
+    ticket_price: 100,
+    overall_odds: null,
+    total_tickets_printed: null,
+    tier_index: tier,
+    prize_label: formatDollars(prize),
+    prize_amount: prize,
+    prizes_printed: 10,
+    prizes_remaining: remaining,
+  };
+}
+
+Deno.test("a feed's rows pass the door as the trainer's cells: refusals name the canonical row", () => {
+  const now = new Date("2026-11-30T18:00:00Z");
+  const rows = [feedRow(1, 1000, 3), feedRow(2, 150.001, 4)];
+  assert.throws(
+    () => validateFeedRows(rows, "scratchoff.csv (canonical rows)", now),
+    (err: unknown) =>
+      err instanceof DataError && err.row === 3 && err.column === "prize_amount" &&
+      err.reason === 'more than cent precision: "150.001"',
+  );
+  const late = [feedRow(1, 1000, 3)].map((r) => ({ ...r, snapshot_date: "2026-12-02" }));
+  assert.throws(
+    () => validateFeedRows(late, "f", now),
+    (err: unknown) => err instanceof DataError && err.reason.startsWith("in the future"),
+  );
+  const ok = validateFeedRows([feedRow(1, 1000, 3), feedRow(2, 150, 4)], "f", now);
+  assert.deepEqual(ok.map((r) => [r.line, r.tier_index, r.prize_label]), [
+    [3, 2, "$150"],
+    [2, 1, "$1,000"],
+  ]);
+});
+
+Deno.test("numbers are quoted as Python's str() writes them", () => {
+  assert.deepEqual([5, 2.5, 1e16, 1.5e20, 1e-5, 1e-4].map(pythonFloat), [
+    "5.0",
+    "2.5",
+    "1e+16",
+    "1.5e+20",
+    "1e-05",
+    "0.0001",
+  ]);
 });
