@@ -34,7 +34,8 @@ Recorded, not refused (a warning naming file, row and column in the ingest's rep
   price is its latest day's.
 
 Neither (ingest is monotone in time): a file older than what is stored fills the missing days of
-the history, and never changes a game's current attributes, its active flag or last_scraped_at.
+the history, and never changes a game's current attributes, its active flag or last_scraped_at
+(it only fills odds or tickets printed the game lacks: a feed without them stored it).
 
 A feed payload (an archived one here, a fetched one in the `ingest` function) passes the same
 rules as its adapter's canonical rows: a refusal names the documents with " (canonical rows)" and

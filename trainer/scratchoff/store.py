@@ -13,7 +13,8 @@ file (a canonical one) brings attributes that differ from the stored ones, the a
 stored day of that game are recomputed with them, in the same transaction.
 
 Writes are monotone in time (trainer/rules.py): a file older than what is stored fills the missing
-days and never changes a game's current attributes, active flag or last_scraped_at; a stored day
+days and never changes a game's current attributes (it only fills odds or tickets printed the
+game lacks), active flag or last_scraped_at; a stored day
 is never rewritten; remaining counts must fit between the stored neighbouring days. A price change
 between days is recorded as a warning, and each day's historical_snapshots row keeps its own price.
 """
@@ -92,13 +93,26 @@ def write_scratchoff(
             warn(warning)
     games = game_rows(tiers)
     copy_rows(cur, "stage_games", games)
-    # Older than what is stored: only first_seen may move (earlier); the rest stays current.
+    # Older than what is stored: first_seen may move earlier, and attributes the game lacks (a
+    # feed without odds stored it) are filled, odds and tickets printed being the game's for its
+    # whole life; the rest stays current.
     cur.execute(
         "update public.games g set first_seen = s.first_seen from stage_games s"
         " where g.state = s.state and g.game_number = s.game_number"
         " and s.last_scraped_at < g.last_scraped_at and s.first_seen < g.first_seen"
+        " returning g.state, g.game_number"
     )
-    moved_back = cur.rowcount
+    moved_back = set(cur.fetchall())
+    cur.execute(
+        "update public.games g set overall_odds = coalesce(g.overall_odds, s.overall_odds),"
+        " total_tickets_printed = coalesce(g.total_tickets_printed, s.total_tickets_printed)"
+        " from stage_games s where g.state = s.state and g.game_number = s.game_number"
+        " and s.last_scraped_at < g.last_scraped_at"
+        " and ((g.overall_odds is null and s.overall_odds is not null)"
+        " or (g.total_tickets_printed is null and s.total_tickets_printed is not null))"
+        " returning g.state, g.game_number"
+    )
+    filled = cur.fetchall()
     cur.execute(
         "delete from stage_games s using public.games g where g.state = s.state"
         " and g.game_number = s.game_number and s.last_scraped_at < g.last_scraped_at"
@@ -110,12 +124,12 @@ def write_scratchoff(
         " from public.games g where g.state = s.state and g.game_number = s.game_number"
     )
     keys = zip(games["state"], games["game_number"], strict=True)
-    changed = attributes_changed(cur, games[[k not in older for k in keys]])
+    changed = attributes_changed(cur, games[[k not in older for k in keys]]) + filled
     game_columns = list(games.columns)
     inserted, updated = upsert(
         cur, "public.games", "stage_games", game_columns, ["state", "game_number"]
     )
-    counts = [Counts("games", len(games), inserted, updated + moved_back)]
+    counts = [Counts("games", len(games), inserted, updated + len(moved_back | set(filled)))]
     cur.execute(
         "create temp view stage_tier_rows as select g.id as game_id, t.snapshot_date,"
         f" {', '.join('t.' + c for c in TIER_VALUES)} from stage_tiers t"

@@ -43,7 +43,8 @@ def days_stored(url: str) -> list[str]:
 def test_an_older_file_fills_the_history_but_keeps_the_current_attributes(empty_db, tmp_path):
     history = scratch_rows(4)
     newer = history[history.snapshot_date >= "2026-03-03"]
-    # The older days carry other attributes (a renamed game, other odds) and game 1002 only.
+    # The older days carry other attributes (a renamed game, other odds); game 1002 has no odds in
+    # the newer days.
     older = history[(history.snapshot_date <= "2026-03-02")].assign(
         game_name="Old name", overall_odds="3.9"
     )
@@ -53,9 +54,13 @@ def test_an_older_file_fills_the_history_but_keeps_the_current_attributes(empty_
     ingest(empty_db, scratchoff=[write_rows(tmp_path / "older.csv", older)])
     after = games(empty_db)
     assert days_stored(empty_db) == ["2026-03-01", "2026-03-02", "2026-03-03", "2026-03-04"]
+    assert current["1001"][2] is not None and current["1002"][2] is None
     for game, attributes in current.items():
-        # first_seen (index 8) moves back to the older day; nothing else moves.
-        assert after[game][:8] + after[game][9:] == attributes[:8] + attributes[9:], game
+        # first_seen (index 8) moves back to the older day; odds (index 2) the newer file lacked
+        # are filled (a game's odds are its whole life's); nothing else moves.
+        expected = list(attributes)
+        expected[2] = 3.9 if attributes[2] is None else attributes[2]
+        assert after[game][:8] + after[game][9:] == tuple(expected[:8] + expected[9:]), game
         assert str(after[game][8]) == "2026-03-01"
 
 
