@@ -14,9 +14,9 @@ stored day of that game are recomputed with them, in the same transaction.
 
 Writes are monotone in time (trainer/rules.py): a file older than what is stored fills the missing
 days and never changes a game's current attributes (it only fills odds or tickets printed the
-game lacks), active flag or last_scraped_at; a stored day
-is never rewritten; remaining counts must fit between the stored neighbouring days. A price change
-between days is recorded as a warning, and each day's historical_snapshots row keeps its own price.
+game lacks), active flag or last_scraped_at; a stored day is never rewritten; remaining counts
+must fit between the stored neighbouring days. A price change between days is recorded as a
+warning, and each day's historical_snapshots row keeps its own price.
 """
 
 from __future__ import annotations
