@@ -2,14 +2,16 @@
 scratchoff.csv, a New York pair, a .tar.gz of them: trainer.scratchoff.feeds.files) -> PostgreSQL
 (games, prize_tier_snapshots, the day's analytics in historical_snapshots, powerball_draws).
 
-Each file is validated completely before the database is touched, then written in one transaction:
-all of it or nothing. Rows are upserted only where a value differs, so loading the same file twice
-changes nothing (the counts printed say so).
+Each file is validated completely before the database is touched (trainer/rules.py: what is
+refused, what is recorded as a warning), then checked against the stored history and written in
+one transaction: all of it or nothing. Rows are upserted only where a value differs, so loading the
+same file twice changes nothing (the counts printed say so); warnings are printed with them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -31,14 +33,16 @@ def ingest_files(
     as_of: str | None = None,
 ) -> list[Counts]:
     """Validate then load each file (each day of a feed archive, each New York pair) in its own
-    transaction; None means the shipped file. `as_of` dates feed documents whose names carry no
-    YYYY-MM-DD."""
-    paths = [Path(p) for p in (scratchoff or [TEXAS_FILE])]
-    jobs = [(s.name, _loader(s), write_scratchoff) for s in sources(paths, as_of)]
-    jobs += [
-        (str(p), lambda p=Path(p): load_powerball(p), write_powerball)
-        for p in (powerball or [POWERBALL_FILE])
+    transaction; None means the shipped file, [] none. `as_of` dates feed documents whose names
+    carry no YYYY-MM-DD. Warnings (trainer/rules.py) go to `progress`."""
+    warn = partial(_say, progress)
+    scratch = [TEXAS_FILE] if scratchoff is None else scratchoff
+    draws = [POWERBALL_FILE] if powerball is None else powerball
+    jobs = [
+        (s.name, _loader(s), partial(write_scratchoff, warn=warn))
+        for s in sources([Path(p) for p in scratch], as_of)
     ]
+    jobs += [(str(p), partial(load_powerball, Path(p)), write_powerball) for p in draws]
     counts: list[Counts] = []
     with connect(db_url) as conn:
         for name, load, write in jobs:
@@ -55,8 +59,18 @@ def ingest_files(
 
 def _loader(source: Source) -> Callable[[], pd.DataFrame]:
     """A canonical file through its loader; a feed payload through its adapter, then the same
-    validation at the door."""
+    validation at the door, whose rows are the adapter's canonical rows (FEED_ROWS)."""
     if source.cells is None:
         return lambda: load_scratchoff(source.path)
     cells = source.cells
-    return lambda: validate_scratchoff(cells(), source.name)
+    return lambda: validate_scratchoff(cells(), f"{source.name}{FEED_ROWS}")
+
+
+# A feed's refusals and warnings name the row of its canonical rows (header = 1, games in order,
+# tiers numbered), not a line of the document; the ingest function says the same
+# (_shared/input_rules.ts FEED_ROWS).
+FEED_ROWS = " (canonical rows)"
+
+
+def _say(progress: Progress, what: object) -> None:
+    progress(f"  {what}")

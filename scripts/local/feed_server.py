@@ -16,15 +16,21 @@ Control (what a test or the demo changes between runs; loopback only, like the r
     POST /_control   {"day": "YYYY-MM-DD" | null (latest), "faults": {"<ST>": FAULT}}
 FAULT is one of: "timeout" (answers after 30 s), "500", "html" (200 with an HTML error page),
 "truncated" (the payload cut in the middle of a row, Content-Length consistent), "invalid" (the
-payload with one prize count changed so that a game fails its checksum / validation).
+payload with one prize count changed so that a game fails its checksum / validation), or one of
+the hostile Texas payloads the adapter reads but the door refuses or records (issue 13): "future"
+(dated 12/31/2099), "control" (an escape character in the first game's name), "subcent" (its
+first prize level 150.001), "rising" (its first level's claims set to 0, the TOTAL row kept
+consistent: remaining rises from the day before), "repriced" (its ticket price + 5).
 The port: --port, else $STACK_FEED_PORT, else $STACK_API_PORT + 7 (54328 for the default stack).
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import email.utils
 import gzip
+import io
 import json
 import os
 import re
@@ -44,7 +50,8 @@ NY_FILES = {
     "prize_status.json": f"ny_prize_status_{NY_DAY}.json.gz",
     "game_list.json": f"ny_game_list_{NY_DAY}.json.gz",
 }
-FAULTS = {"timeout", "500", "html", "truncated", "invalid"}
+HOSTILE = {"future", "control", "subcent", "rising", "repriced"}
+FAULTS = {"timeout", "500", "html", "truncated", "invalid"} | HOSTILE
 TIMEOUT_S = 30
 HTML_ERROR = (
     b"<!DOCTYPE html>\n<html><head><title>503 Service Unavailable</title></head>\n"
@@ -91,6 +98,34 @@ def corrupt(payload: bytes) -> bytes:
     fields[-1] = str(int(fields[-1]) + 1).encode()
     lines[2] = b",".join(fields)
     return b"\r\n".join(lines)
+
+
+def hostile(payload: bytes, fault: str) -> bytes:
+    """A Texas export changed as the HOSTILE fault says; only the first game's lines (and the
+    title) are rewritten, the rest stays byte for byte."""
+    lines = payload.decode("latin-1").split("\r\n")
+    if fault == "future":
+        lines[0] = '"Scratch-Off Prizes as of 12/31/2099"'
+        return "\r\n".join(lines).encode("latin-1")
+    first = next(csv.reader([lines[2]]))
+    game = [i for i in range(2, len(lines)) if lines[i].split(",", 1)[0] == first[0]]
+    rows = {i: next(csv.reader([lines[i]])) for i in game}
+    total = next(i for i in game if rows[i][4].strip().upper() == "TOTAL")
+    for i in game:
+        if fault == "control":
+            rows[i][1] = rows[i][1].replace(" ", " \x1b[5m", 1)
+        elif fault == "repriced":
+            rows[i][3] = str(int(rows[i][3]) + 5)
+    if fault == "subcent":
+        rows[2][4] = "150.001"
+    elif fault == "rising":
+        rows[total][6] = str(int(rows[total][6]) - int(rows[2][6]))
+        rows[2][6] = "0"
+    for i in game:
+        out = io.StringIO()
+        csv.writer(out, lineterminator="").writerow(rows[i])
+        lines[i] = out.getvalue()
+    return "\r\n".join(lines).encode("latin-1")
 
 
 class FeedState:
@@ -186,6 +221,8 @@ def make_handler(state: FeedState) -> type[BaseHTTPRequestHandler]:
                 payload = truncate(payload)
             elif fault == "invalid":
                 payload = corrupt(payload)
+            elif fault in HOSTILE and doc.startswith("tx/"):
+                payload = hostile(payload, fault)
             self.send(200, payload, content_type, day)
 
         def do_POST(self) -> None:  # noqa: N802

@@ -11,16 +11,24 @@ lacks both (the Texas feed prints neither); a game first seen that way is stored
 and its day's analytics give the reason "tickets printed and odds not yet known". When a later
 file (a canonical one) brings attributes that differ from the stored ones, the analytics of every
 stored day of that game are recomputed with them, in the same transaction.
+
+Writes are monotone in time (trainer/rules.py): a file older than what is stored fills the missing
+days and never changes a game's current attributes (it only fills odds or tickets printed the
+game lacks), active flag or last_scraped_at; a stored day is never rewritten; remaining counts
+must fit between the stored neighbouring days. A price change between days is recorded as a
+warning, and each day's historical_snapshots row keeps its own price.
 """
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 import psycopg
 
+from trainer.data import DataError, DataWarning
 from trainer.db import Counts, copy_rows, upsert
 from trainer.scratchoff.analytics import METRIC_FIELDS, metrics_frame
 
@@ -52,41 +60,76 @@ def game_rows(tiers: pd.DataFrame) -> pd.DataFrame:
 TIER_VALUES = ["tier_index", "prize_label", "prize_amount", "prizes_printed", "prizes_remaining"]
 
 
-def write_scratchoff(conn: psycopg.Connection, tiers: pd.DataFrame) -> list[Counts]:
-    """Upsert one validated file's games and prize tiers, in the caller's transaction."""
+Warn = Callable[[DataWarning], None]
+
+
+def write_scratchoff(
+    conn: psycopg.Connection, tiers: pd.DataFrame, warn: Warn | None = None
+) -> list[Counts]:
+    """Upsert one validated file's games and prize tiers, in the caller's transaction; DataError
+    (before anything is written) when the file contradicts the stored history."""
+    file = tiers.attrs.get("file", "(frame)")
+    lines = tiers.attrs.get("lines")
     cur = conn.cursor()
     tiers = with_stored_attributes(cur, tiers)
-    games = game_rows(tiers)
-    changed = attributes_changed(cur, games)
     cur.execute(
         "create temp table stage_games (like public.games including defaults) on commit drop;"
         " alter table stage_games drop column id;"
-        " create temp table stage_tiers (state text, game_number text, snapshot_date date,"
-        " tier_index smallint, prize_label text, prize_amount numeric, prizes_printed bigint,"
-        " prizes_remaining bigint) on commit drop"
+        " create temp table stage_tiers (line int, state text, game_number text,"
+        " snapshot_date date, ticket_price float8, tier_index smallint, prize_label text,"
+        " prize_amount numeric, prizes_printed bigint, prizes_remaining bigint) on commit drop"
     )
-    copy_rows(cur, "stage_games", games)
-    # first_seen never moves later than what the database already knew.
-    cur.execute(
-        "update stage_games s set first_seen = least(s.first_seen, g.first_seen),"
-        " last_scraped_at = greatest(s.last_scraped_at, g.last_scraped_at)"
-        " from public.games g where g.state = s.state and g.game_number = s.game_number"
-    )
-    game_columns = list(games.columns)
-    counts = [
-        Counts(
-            "games",
-            len(games),
-            *upsert(cur, "public.games", "stage_games", game_columns, ["state", "game_number"]),
-        )
-    ]
     copy_rows(
         cur,
         "stage_tiers",
-        tiers[["state", "game_number", "snapshot_date", *TIER_VALUES]].assign(
-            snapshot_date=tiers["snapshot_date"].dt.date
+        tiers[["state", "game_number", "snapshot_date", "ticket_price", *TIER_VALUES]].assign(
+            line=lines if lines is not None and len(lines) == len(tiers) else None,
+            snapshot_date=tiers["snapshot_date"].dt.date,
         ),
     )
+    refuse_contradictions(cur, file)
+    for warning in price_changes(cur, file):
+        if warn is not None:
+            warn(warning)
+    games = game_rows(tiers)
+    copy_rows(cur, "stage_games", games)
+    # Older than what is stored: first_seen may move earlier, and attributes the game lacks (a
+    # feed without odds stored it) are filled, odds and tickets printed being the game's for its
+    # whole life; the rest stays current.
+    cur.execute(
+        "update public.games g set first_seen = s.first_seen from stage_games s"
+        " where g.state = s.state and g.game_number = s.game_number"
+        " and s.last_scraped_at < g.last_scraped_at and s.first_seen < g.first_seen"
+        " returning g.state, g.game_number"
+    )
+    moved_back = set(cur.fetchall())
+    cur.execute(
+        "update public.games g set overall_odds = coalesce(g.overall_odds, s.overall_odds),"
+        " total_tickets_printed = coalesce(g.total_tickets_printed, s.total_tickets_printed)"
+        " from stage_games s where g.state = s.state and g.game_number = s.game_number"
+        " and s.last_scraped_at < g.last_scraped_at"
+        " and ((g.overall_odds is null and s.overall_odds is not null)"
+        " or (g.total_tickets_printed is null and s.total_tickets_printed is not null))"
+        " returning g.state, g.game_number"
+    )
+    filled = cur.fetchall()
+    cur.execute(
+        "delete from stage_games s using public.games g where g.state = s.state"
+        " and g.game_number = s.game_number and s.last_scraped_at < g.last_scraped_at"
+        " returning s.state, s.game_number"
+    )
+    older = set(cur.fetchall())
+    cur.execute(
+        "update stage_games s set first_seen = least(s.first_seen, g.first_seen)"
+        " from public.games g where g.state = s.state and g.game_number = s.game_number"
+    )
+    keys = zip(games["state"], games["game_number"], strict=True)
+    changed = attributes_changed(cur, games[[k not in older for k in keys]]) + filled
+    game_columns = list(games.columns)
+    inserted, updated = upsert(
+        cur, "public.games", "stage_games", game_columns, ["state", "game_number"]
+    )
+    counts = [Counts("games", len(games), inserted, updated + len(moved_back | set(filled)))]
     cur.execute(
         "create temp view stage_tier_rows as select g.id as game_id, t.snapshot_date,"
         f" {', '.join('t.' + c for c in TIER_VALUES)} from stage_tiers t"
@@ -121,6 +164,36 @@ def write_scratchoff(conn: psycopg.Connection, tiers: pd.DataFrame) -> list[Coun
         " and t.snapshot_date = latest.day)"
     )
     return counts
+
+
+# The staged rows as the history checks' JSON (supabase/migrations/*_ingest_history_schema.sql).
+STAGED_JSON = "(select coalesce(jsonb_agg(t), '[]') from stage_tiers t)"
+
+
+def refuse_contradictions(cur: psycopg.Cursor, file: str) -> None:
+    """DataError for the first staged row (by line) that would rewrite a stored day, or whose
+    remaining count does not fit between the stored days around it (public.ingest_history_refusal,
+    which the ingest function calls too)."""
+    cur.execute(f"select * from public.ingest_history_refusal({STAGED_JSON})")
+    found = cur.fetchone()
+    if found is not None:
+        raise DataError(file, found[0], found[1], found[2])
+
+
+def price_changes(cur: psycopg.Cursor, file: str) -> list[DataWarning]:
+    """Each staged game-day whose ticket price differs from the game's previous day, in the file
+    or stored (public.ingest_price_changes; historical_snapshots keeps each day's price)."""
+    cur.execute(f"select * from public.ingest_price_changes({STAGED_JSON})")
+    return [
+        DataWarning(
+            file,
+            line,
+            "ticket_price",
+            f"game {game} costs {price:g} on {day}, {before:g} on {before_day}"
+            " (a price change: each day's metrics use that day's price)",
+        )
+        for line, game, day, price, before_day, before in cur.fetchall()
+    ]
 
 
 SNAPSHOT_COLUMNS = ["reason", *METRIC_FIELDS]
@@ -233,16 +306,19 @@ def stored_tiers(cur: psycopg.Cursor, games: list[tuple[str, str]]) -> pd.DataFr
 
 def read_scratchoff(conn: psycopg.Connection, where: str = "", params: tuple = ()) -> pd.DataFrame:
     """The canonical scratch-off frame (trainer.scratchoff.load: SCRATCHOFF_COLUMNS and
-    TIER_COLUMNS) from the database, in the loader's order."""
+    TIER_COLUMNS) from the database, in the loader's order; each day at its own ticket price
+    (historical_snapshots), the game's current one as a fallback."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # pandas prefers SQLAlchemy; psycopg works
         frame = pd.read_sql_query(
             "select t.snapshot_date, g.state, g.game_number, g.name as game_name,"
-            " g.ticket_price::float8 as ticket_price, g.overall_odds,"
+            " coalesce(h.ticket_price, g.ticket_price::float8) as ticket_price, g.overall_odds,"
             " g.total_tickets_printed::float8 as total_tickets_printed,"
             " t.prize_amount::float8 as prize_amount, t.prizes_printed, t.prizes_remaining,"
             " t.tier_index::int8 as tier_index, t.prize_label"
-            f" from public.prize_tier_snapshots t join public.games g on g.id = t.game_id {where}"
+            " from public.prize_tier_snapshots t join public.games g on g.id = t.game_id"
+            " left join public.historical_snapshots h on h.game_id = t.game_id"
+            f" and h.snapshot_date = t.snapshot_date {where}"
             " order by t.snapshot_date, g.state, g.game_number, t.prize_amount, t.tier_index",
             conn,
             params=params or None,

@@ -2,12 +2,21 @@
 // half an hour before the daily batch. For every enabled row of feed_sources (or the `states`
 // asked for): fetch its documents with the source's time-out, archive every payload fetched
 // (feed_payloads: nothing fetched is lost, the same bytes are stored once), parse and validate it
-// with the state's adapter, and write the state's new day in one transaction. Every state gets an
-// ingest_runs row; a failing state writes nothing else and does not stop the others. A feed whose
-// as-of date is the stored latest day or older changes nothing, and its run says so.
+// with the state's adapter, pass its rows through the door (_shared/input_rules.ts: the rules of
+// `python -m trainer ingest`, trainer/rules.py) and write the state's new day in one transaction,
+// checked against the stored history first. Every state gets an ingest_runs row; a failing or
+// refused state writes nothing else and does not stop the others. A feed whose as-of date is the
+// stored latest day or older changes nothing, and its run says so (ingest is monotone in time: an
+// older day never overwrites a game's current attributes or active flag).
 import { requireRole } from "../_shared/auth.ts";
 import { HttpError, json, onlyKeys, readJsonObject, serveJson } from "../_shared/http.ts";
 import { jsonList, withDb } from "../_shared/db.ts";
+import {
+  DataError,
+  FEED_ROWS,
+  type ScratchoffRow,
+  validateFeedRows,
+} from "../_shared/input_rules.ts";
 import { parseFeed } from "../_shared/scratchoff/feeds/registry.ts";
 import { FeedFailure, type FeedSource, fetchDocument, type Fetched, refusal } from "./feeds.ts";
 import { archive, lockState, recordRun, type Run, writeDay } from "./store.ts";
@@ -54,6 +63,7 @@ export async function ingestState(source: FeedSource): Promise<Run> {
     counts: {},
     payload_ids: [],
     error: null,
+    warnings: [],
   };
   let fetched: Fetched[] = [];
   try {
@@ -64,7 +74,9 @@ export async function ingestState(source: FeedSource): Promise<Run> {
     const failed = results.find((r) => r.status === "rejected");
     let problem = failed ? (failed as PromiseRejectedResult).reason.message as string : null;
     problem ??= fetched.map((d) => refusal(d, source.layout)).find((p) => p !== null) ?? null;
+    const file = fetched.map((d) => d.url).join(", ") + FEED_ROWS;
     let parsed = null;
+    let rows: ScratchoffRow[] = [];
     if (problem === null) {
       try {
         parsed = parseFeed(
@@ -72,6 +84,9 @@ export async function ingestState(source: FeedSource): Promise<Run> {
           fetched.map((d) => ({ name: d.url, data: d.body })),
           dateHint(fetched),
         );
+        // The adapter's own state for the door (its time zone dates the future-date rule); the
+        // rows are stored under the source's code.
+        rows = validateFeedRows(parsed.rows, file);
       } catch (err) {
         problem = (err as Error).message;
       }
@@ -81,14 +96,20 @@ export async function ingestState(source: FeedSource): Promise<Run> {
     // Archived first, in its own statement: kept even when the state's write below fails.
     run.payload_ids = await withDb((sql) => archive(sql, source.state, fetched, run.as_of));
     if (problem !== null || parsed === null) throw new FeedFailure(problem ?? "no payload");
-    const rows = parsed.rows.map((r) => ({ ...r, state: source.state }));
+    const asOf = parsed.asOf;
     await withDb((sql) =>
       sql.begin(async (tx) => {
         run.stored_as_of = await lockState(tx, source.state);
-        if (run.stored_as_of !== null && parsed.asOf <= run.stored_as_of) {
-          run.outcome = parsed.asOf === run.stored_as_of ? "same_day" : "older";
+        if (run.stored_as_of !== null && asOf <= run.stored_as_of) {
+          run.outcome = asOf === run.stored_as_of ? "same_day" : "older";
         } else {
-          run.counts = await writeDay(tx, source.state, parsed.asOf, rows);
+          ({ counts: run.counts, warnings: run.warnings } = await writeDay(
+            tx,
+            source.state,
+            asOf,
+            rows,
+            file,
+          ));
           run.outcome = "ingested";
         }
         await recordRun(tx, run);
@@ -96,10 +117,12 @@ export async function ingestState(source: FeedSource): Promise<Run> {
     );
     return run;
   } catch (err) {
+    const refused = err instanceof FeedFailure || err instanceof DataError;
     run.outcome = "failed";
     run.counts = {};
-    run.error = err instanceof FeedFailure ? err.message : `${(err as Error).message}`;
-    if (!(err instanceof FeedFailure)) console.error(err);
+    run.warnings = [];
+    run.error = refused ? err.message : `${(err as Error).message}`;
+    if (!refused) console.error(err);
     try {
       await withDb((sql) => recordRun(sql, run));
     } catch (recordErr) {

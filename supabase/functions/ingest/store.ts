@@ -1,9 +1,10 @@
 // The database side of ingest: the archive of fetched payloads, one state's day written in one
-// transaction exactly as trainer/ingest.py's write_scratchoff writes a one-day file (games, prize
-// tiers, the day's historical_snapshots, the active flags), and the record of every run.
+// transaction exactly as trainer/scratchoff/store.py's write_scratchoff writes a one-day file
+// (checked against the stored history first; games, prize tiers, the day's historical_snapshots,
+// the active flags), and the record of every run.
 import { jsonList, type Sql } from "../_shared/db.ts";
+import { DataError, type ScratchoffRow } from "../_shared/input_rules.ts";
 import { gameMetrics, METRIC_FIELDS } from "../_shared/scratchoff/analytics.ts";
-import type { CanonicalRow } from "../_shared/scratchoff/feeds/registry.ts";
 import type { Fetched } from "./feeds.ts";
 
 /** A pool or a transaction: all these need is `unsafe`. */
@@ -21,6 +22,7 @@ export interface Run {
   counts: Record<string, { rows: number; inserted: number; updated: number }>;
   payload_ids: number[];
   error: string | null;
+  warnings: string[]; // values loaded as given but worth a look (trainer/rules.py: a price change)
 }
 
 /** Archives every fetched document (the same bytes from the same URL once); returns their ids. */
@@ -66,9 +68,10 @@ function hex(bytes: Uint8Array): string {
 export async function recordRun(sql: Db, run: Run): Promise<void> {
   await sql.unsafe(
     `insert into public.ingest_runs (state, started_at, as_of, stored_as_of, outcome, rows,
-       counts, payload_ids, error)
+       counts, payload_ids, error, warnings)
      values ($1, $2::timestamptz, $3::date, $4::date, $5, $6, $7::text::jsonb,
-       array(select jsonb_array_elements_text($8::text::jsonb)::bigint), $9)`,
+       array(select jsonb_array_elements_text($8::text::jsonb)::bigint), $9,
+       array(select jsonb_array_elements_text($10::text::jsonb)))`,
     [
       run.state,
       run.started_at,
@@ -79,6 +82,7 @@ export async function recordRun(sql: Db, run: Run): Promise<void> {
       JSON.stringify(run.counts),
       jsonList(run.payload_ids),
       run.error,
+      jsonList(run.warnings),
     ],
   );
 }
@@ -187,9 +191,9 @@ const SET_ACTIVE =
   update public.games set is_active = (game_number in (select * from latest))
   where state = $1 and is_active is distinct from (game_number in (select * from latest))`;
 
-/** Groups a state's canonical rows by game, in the order the rows came. */
-function byGame(rows: CanonicalRow[]): Map<string, CanonicalRow[]> {
-  const games = new Map<string, CanonicalRow[]>();
+/** Groups a state's rows by game, in the order the rows came. */
+function byGame(rows: ScratchoffRow[]): Map<string, ScratchoffRow[]> {
+  const games = new Map<string, ScratchoffRow[]>();
   for (const row of rows) {
     const list = games.get(row.game_number);
     if (list) list.push(row);
@@ -198,13 +202,47 @@ function byGame(rows: CanonicalRow[]): Map<string, CanonicalRow[]> {
   return games;
 }
 
-/** Writes one state's new day (the caller's transaction, the state locked); returns the counts. */
+// The checks against the stored history, shared with the trainer's ingest
+// (supabase/migrations/*_ingest_history_schema.sql): the first row that would rewrite a stored
+// day or whose remaining count rises from the stored previous day; each game whose price changed.
+const HISTORY_REFUSAL =
+  `select line, col, message from public.ingest_history_refusal($1::text::jsonb)`;
+const PRICE_CHANGES = `select line, game_number, snapshot_date, price, before_day, before_price
+  from public.ingest_price_changes($1::text::jsonb)`;
+
+interface PriceChange {
+  line: number;
+  game_number: string;
+  snapshot_date: string;
+  price: number;
+  before_day: string;
+  before_price: number;
+}
+
+/** A run's warning as the trainer prints a DataWarning. */
+function priceWarning(file: string, c: PriceChange): string {
+  return `warning: ${file}, row ${c.line}, column 'ticket_price': game ${c.game_number} costs` +
+    ` ${c.price} on ${c.snapshot_date}, ${c.before_price} on ${c.before_day}` +
+    " (a price change: each day's metrics use that day's price)";
+}
+
+/** Writes one state's new day of validated rows (the caller's transaction, the state locked):
+ * DataError, before anything is written, when the day contradicts the stored history; else the
+ * counts and the warnings. `file` names the feed's documents in messages. */
 export async function writeDay(
   sql: Db,
   state: string,
   asOf: string,
-  rows: CanonicalRow[],
-): Promise<Run["counts"]> {
+  rows: ScratchoffRow[],
+  file: string,
+): Promise<{ counts: Run["counts"]; warnings: string[] }> {
+  const staged = JSON.stringify(rows.map((r) => ({ ...r, state, snapshot_date: asOf })));
+  const [refused] = await sql.unsafe<{ line: number; col: string; message: string }[]>(
+    HISTORY_REFUSAL,
+    [staged],
+  );
+  if (refused !== undefined) throw new DataError(file, refused.line, refused.col, refused.message);
+  const changes = await sql.unsafe<PriceChange[]>(PRICE_CHANGES, [staged]);
   const stored = new Map(
     (await sql.unsafe<StoredGame[]>(
       `select game_number, overall_odds, total_tickets_printed::float8 as total_tickets_printed
@@ -261,8 +299,11 @@ export async function writeDay(
   const snapFlags = await sql.unsafe<Flags>(UPSERT_SNAPSHOTS, [state, JSON.stringify(snapshots)]);
   await sql.unsafe(SET_ACTIVE, [state, jsonList(games.map((g) => g.game_number))]);
   return {
-    games: counted(gameFlags, games.length),
-    prize_tier_snapshots: counted(tierFlags, tierRows.length),
-    historical_snapshots: counted(snapFlags, snapshots.length),
+    counts: {
+      games: counted(gameFlags, games.length),
+      prize_tier_snapshots: counted(tierFlags, tierRows.length),
+      historical_snapshots: counted(snapFlags, snapshots.length),
+    },
+    warnings: changes.map((c) => priceWarning(file, c)),
   };
 }

@@ -11,7 +11,6 @@ any of them gzipped (.gz). Anything else is refused: "unknown feed layout ... kn
 
 from __future__ import annotations
 
-import gzip
 import re
 import tarfile
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from trainer.data import DataError, read_bounded, read_stream
 from trainer.scratchoff.feeds import KNOWN, FeedDocument, FeedError, detect_state, parse_feed
 from trainer.scratchoff.feeds.common import CanonicalRow
 
@@ -42,6 +42,8 @@ def rows_frame(rows: list[CanonicalRow]) -> pd.DataFrame:
 
 
 def _documents(path: Path) -> list[FeedDocument]:
+    """The documents a path holds, each read (and gunzipped) under the input size limit
+    (trainer.data.read_stream): a small archive that expands to gigabytes is refused."""
     try:
         if path.name.endswith((".tar.gz", ".tgz")):
             with tarfile.open(path, "r:gz") as tar:
@@ -49,20 +51,19 @@ def _documents(path: Path) -> list[FeedDocument]:
                 for member in sorted(tar.getmembers(), key=lambda m: m.name):
                     handle = tar.extractfile(member)
                     if handle is not None:
-                        out.append(_document(f"{path.name}:{member.name}", handle.read()))
+                        name = f"{path.name}:{member.name}"
+                        out.append(_document(name, read_stream(handle, name)))
                 return out
-        return [_document(str(path), path.read_bytes())]
-    except FileNotFoundError:
-        raise FeedError(str(path), None, None, "file not found") from None
+        return [_document(str(path), read_bounded(path))]
+    except DataError as exc:
+        raise FeedError(exc.file, exc.row, exc.column, exc.message) from None
     except (OSError, tarfile.TarError, EOFError) as exc:
         raise FeedError(str(path), None, None, f"not readable ({exc})") from None
 
 
 def _document(name: str, data: bytes) -> FeedDocument:
-    if name.endswith(".gz"):
-        data = gzip.decompress(data)
-        name = name.removesuffix(".gz")
-    return FeedDocument(name, data)
+    """A document named as archived, without its .gz (its bytes are already gunzipped)."""
+    return FeedDocument(name.removesuffix(".gz"), data)
 
 
 def _is_canonical(doc: FeedDocument) -> bool:
@@ -78,6 +79,8 @@ def sources(paths: list[Path], as_of: str | None = None) -> list[Source]:
     pending: dict[str, list[FeedDocument]] = {}
     for path in paths:
         docs = _documents(path)
+        if len(docs) == 1 and not docs[0].data.strip(b"\xef\xbb\xbf \r\n\t"):
+            raise FeedError(str(path), 1, None, "empty file: no header and no rows")
         if len(docs) == 1 and _is_canonical(docs[0]):
             slots.append(Source(str(path), None, path))
             continue

@@ -148,17 +148,31 @@ def test_a_file_cut_mid_row_is_refused(fresh_db, tmp_path):
     assert refused.value.row is not None
 
 
-def test_a_new_snapshot_updates_only_what_changed(fresh_db, texas_rows, tmp_path):
-    day = texas_rows[texas_rows.snapshot_date == texas_rows.snapshot_date.iloc[0]]
-    claimed = day.assign(prizes_remaining=day.prizes_remaining.mask(day.index == 0, "0"))
+def test_the_next_day_adds_its_rows_and_changes_only_what_moved(fresh_db, tmp_path):
+    # The last shipped day again as the day after, one game's top prize claimed: its tiers and
+    # snapshots are new rows; of the games, only last_scraped_at and that top count move.
+    shipped = pd.read_csv(TEXAS_FILE, dtype=str, keep_default_na=False)
+    day = shipped[shipped.snapshot_date == shipped.snapshot_date.max()].copy()
+    day["snapshot_date"] = "2026-07-22"
+    top = day.assign(p=day.prize_amount.astype(float)).groupby("game_number").p.idxmax()
+    claimed = next(i for i in top if int(day.prizes_remaining[i]) > 0)
+    day.loc[claimed, "prizes_remaining"] = str(int(day.prizes_remaining[claimed]) - 1)
     counts = {
         c.table: c
         for c in quiet_ingest(
             db_url=fresh_db,
-            scratchoff=[str(write_csv(tmp_path / "day.csv", claimed))],
+            scratchoff=[str(write_csv(tmp_path / "day.csv", day))],
             powerball=[str(POWERBALL_FILE)],
         )
     }
-    assert counts["prize_tier_snapshots"].updated == 1
-    assert counts["prize_tier_snapshots"].inserted == 0
+    tiers = counts["prize_tier_snapshots"]
+    assert tiers.inserted == len(day) and tiers.updated == 0
+    assert counts["games"].inserted == 0 and counts["games"].updated == day.game_number.nunique()
     assert counts["powerball_draws"].updated == counts["powerball_draws"].inserted == 0
+    with connect(fresh_db) as conn:
+        left = conn.execute(
+            "select remaining_top_prizes, last_scraped_at::date::text from games"
+            " where game_number = %s",
+            (day.game_number[claimed],),
+        ).fetchone()
+    assert left == (int(day.prizes_remaining[claimed]), "2026-07-22")

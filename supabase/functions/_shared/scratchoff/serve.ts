@@ -37,6 +37,7 @@ export interface GameDay {
   prediction_date: string; // the day asked for
   stale_after_days: number; // the freshness limit of the game's state
   snapshot_date: string | null; // null: no snapshot on or before the day
+  ticket_price: number; // that day's own price (a game can be repriced mid-history)
   tiers: Tier[];
   history: Map<number, GameMetrics>; // stored metrics of the WINDOW_DAYS days before
 }
@@ -72,7 +73,7 @@ left join lateral (
   select row_number() over (order by g.id) as n,
     g.id, g.state, g.game_number, g.name, g.ticket_price::float8 as ticket_price, g.overall_odds,
     g.total_tickets_printed::float8 as total_tickets_printed, g.first_seen::text as first_seen,
-    g.is_active, s.day::text as snapshot_date,
+    g.is_active, s.day::text as snapshot_date, s.day_price,
     coalesce((select f.stale_after_days from public.feed_sources f where f.state = g.state),
              ${STALE_AFTER_DAYS}) as stale_after_days,
     (select json_agg(json_build_array(t.prize_amount::float8, t.prizes_printed,
@@ -83,8 +84,10 @@ left join lateral (
      from public.historical_snapshots h where h.game_id = g.id
        and h.snapshot_date >= s.day - $5::int and h.snapshot_date < s.day) as history
   from public.games g
-  cross join lateral (select max(h.snapshot_date) as day from public.historical_snapshots h
-                      where h.game_id = g.id and h.snapshot_date <= $4::date) s
+  left join lateral (select h.snapshot_date as day, h.ticket_price as day_price
+                     from public.historical_snapshots h
+                     where h.game_id = g.id and h.snapshot_date <= $4::date
+                     order by h.snapshot_date desc limit 1) s on true
   where ($1::boolean and g.is_active)
      or g.id in (select jsonb_array_elements_text($2::text::jsonb)::bigint)
      or (g.state, g.game_number) in
@@ -99,6 +102,7 @@ interface GameDayRow extends Game {
   n: number | null;
   snapshot_date: string | null;
   stale_after_days: number;
+  day_price: number | null;
   tiers: [number, number, number, number][] | null; // prize, printed, remaining, tier_index
   history: [string, string | null, ...Json[]][] | null;
 }
@@ -148,6 +152,7 @@ export async function loadGameDays(
     prediction_date: day,
     stale_after_days: r.stale_after_days,
     snapshot_date: r.snapshot_date,
+    ticket_price: r.day_price ?? r.ticket_price,
     tiers: (r.tiers ?? []).map(([prize, printed, remaining, tier_index]) => ({
       prize,
       printed,
@@ -189,7 +194,7 @@ export async function predictGameDays(days: GameDay[], set: ModelSet): Promise<G
     }
     const metrics = gameMetrics(
       d.tiers,
-      d.game.ticket_price,
+      d.ticket_price,
       d.game.overall_odds,
       d.game.total_tickets_printed,
     );
