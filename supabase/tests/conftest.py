@@ -8,6 +8,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,3 +49,10 @@ def stack_from_env() -> Stack:
 @pytest.fixture(scope="session")
 def stack() -> Stack:
     return stack_from_env()
+
+
+@pytest.fixture(scope="module")
+def conn(stack):
+    """An autocommit connection to the stack's database, as its owner (postgres)."""
+    with psycopg.connect(stack.db_url, autocommit=True) as conn:
+        yield conn

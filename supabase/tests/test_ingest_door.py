@@ -11,7 +11,6 @@ An older feed day after a newer one changes nothing: test_ingest_feeds.py
 
 from __future__ import annotations
 
-import psycopg
 import pytest
 from feed_loop import TX_PATH, content_hash, counts, feed_control, ingest, shipped_days
 from feed_loop import test_sources as sources
@@ -24,12 +23,6 @@ REFUSED = {
     "subcent": ("prize_amount", 'more than cent precision: "150.001"'),
     "rising": ("prizes_remaining", "(claimed prizes do not come back)"),
 }
-
-
-@pytest.fixture(scope="module")
-def conn(stack):
-    with psycopg.connect(stack.db_url, autocommit=True) as conn:
-        yield conn
 
 
 @pytest.fixture(scope="module")

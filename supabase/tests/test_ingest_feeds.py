@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import re
 
-import psycopg
 import pytest
 from feed_loop import TX_PATH, content_hash, counts, feed_control, ingest, shipped_days
 from feed_loop import test_sources as sources
@@ -25,12 +24,6 @@ FAULTS = [
     ("truncated", r"."),  # the adapter's own words; what matters is that it is refused
     ("invalid", r"."),
 ]
-
-
-@pytest.fixture(scope="module")
-def conn(stack):
-    with psycopg.connect(stack.db_url, autocommit=True) as conn:
-        yield conn
 
 
 @pytest.fixture(scope="module")

@@ -86,12 +86,6 @@ def feed_urls(documents) -> Iterator[list[str]]:
 
 
 @pytest.fixture(scope="module")
-def conn(stack):
-    with psycopg.connect(stack.db_url, autocommit=True) as conn:
-        yield conn
-
-
-@pytest.fixture(scope="module")
 def ingested(stack, conn, feed_urls) -> Iterator[dict]:
     """The `ingest` function's run of the bent pair under ZN (removed afterwards)."""
     ensure_loaded(stack.db_url)  # first: its publish must not see ZN; predict needs the models

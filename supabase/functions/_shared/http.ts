@@ -123,3 +123,8 @@ export function isoDate(value: unknown, field: string): string {
 export function todayUtc(): string {
   return new Date().toISOString().slice(0, 10);
 }
+
+/** An optional date field of a body: today (UTC) when absent, else a valid YYYY-MM-DD. */
+export function dateOrToday(value: unknown, field: string): string {
+  return value === undefined ? todayUtc() : isoDate(value, field);
+}

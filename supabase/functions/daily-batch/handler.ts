@@ -4,7 +4,7 @@
 // written, so a rerun of the same day changes nothing. Games that cannot be predicted are listed
 // with their reason.
 import { requireRole } from "../_shared/auth.ts";
-import { isoDate, json, onlyKeys, readJsonObject, serveJson, todayUtc } from "../_shared/http.ts";
+import { dateOrToday, json, onlyKeys, readJsonObject, serveJson } from "../_shared/http.ts";
 import { counted, upsertSql, withDb } from "../_shared/db.ts";
 import { METRIC_FIELDS } from "../_shared/scratchoff/analytics.ts";
 import { enginesOf } from "../_shared/models.ts";
@@ -78,7 +78,7 @@ export const handler = serveJson(["POST"], async (req) => {
   requireRole(req, "service_role");
   const body = await readJsonObject(req);
   onlyKeys(body, ["run_date"]);
-  const runDate = body.run_date === undefined ? todayUtc() : isoDate(body.run_date, "run_date");
+  const runDate = dateOrToday(body.run_date, "run_date");
   const t0 = performance.now();
   // One statement with a sub-plan per game: PostgreSQL's JIT compiles it for ~170 ms at 5,000
   // games (measured with EXPLAIN ANALYZE), more than it saves; off for this read only.

@@ -8,13 +8,12 @@
 // that day), with the game and its snapshot of that as-of date, sorted by ai_score, best first.
 // No stored predictions on or before the date: 200 with `prediction_date: null` and no picks.
 import {
+  dateOrToday,
   HttpError,
-  isoDate,
   json,
   onlyKeys,
   readJsonObject,
   serveJson,
-  todayUtc,
 } from "../_shared/http.ts";
 import { withDb } from "../_shared/db.ts";
 
@@ -29,7 +28,7 @@ export function parseRequest(body: Record<string, unknown>): PicksRequest {
   if (typeof state !== "string" || !/^[A-Za-z]{2}$/.test(state)) {
     throw new HttpError(422, "invalid_body", "state must be a 2-letter state code");
   }
-  const date = body.date === undefined ? todayUtc() : isoDate(body.date, "date");
+  const date = dateOrToday(body.date, "date");
   return { state: state.toUpperCase(), date };
 }
 

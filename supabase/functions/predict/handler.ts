@@ -3,13 +3,12 @@
 // (YYYY-MM-DD, default today UTC: the latest snapshot on or before it is used).
 // One game -> {result}; a list -> {results: [...]} in the order asked, unknown games marked.
 import {
+  dateOrToday,
   HttpError,
-  isoDate,
   json,
   onlyKeys,
   readJsonObject,
   serveJson,
-  todayUtc,
 } from "../_shared/http.ts";
 import { withDb } from "../_shared/db.ts";
 import { enginesOf } from "../_shared/models.ts";
@@ -63,7 +62,7 @@ export interface PredictRequest {
 }
 
 export function parseRequest(body: Record<string, unknown>): PredictRequest {
-  const date = body.date === undefined ? todayUtc() : isoDate(body.date, "date");
+  const date = dateOrToday(body.date, "date");
   if ("games" in body) {
     onlyKeys(body, ["games", "date"]);
     const games = body.games;

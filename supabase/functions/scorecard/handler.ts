@@ -6,7 +6,7 @@
 // (model_version, day served) in one transaction, only where the figures differ, so a rerun
 // changes nothing.
 import { requireRole } from "../_shared/auth.ts";
-import { isoDate, json, onlyKeys, readJsonObject, serveJson, todayUtc } from "../_shared/http.ts";
+import { dateOrToday, json, onlyKeys, readJsonObject, serveJson } from "../_shared/http.ts";
 import { counted, type Sql, upsertSql, withDb } from "../_shared/db.ts";
 import { claimRates, dayFigures, type ScoredPrediction } from "../_shared/scratchoff/scorecard.ts";
 
@@ -180,7 +180,7 @@ export const handler = serveJson(["POST"], async (req) => {
   requireRole(req, "service_role");
   const body = await readJsonObject(req);
   onlyKeys(body, ["run_date"]);
-  const runDate = body.run_date === undefined ? todayUtc() : isoDate(body.run_date, "run_date");
+  const runDate = dateOrToday(body.run_date, "run_date");
   const t0 = performance.now();
   const result = await withDb((sql) => score(sql, runDate));
   return json({

@@ -17,26 +17,13 @@ from trainer.ingest import ingest_files
 from trainer.powerball.load import POWERBALL_FILE
 from trainer.scratchoff.load import TEXAS_FILE, load_scratchoff
 from trainer.scratchoff.store import read_scratchoff
-
-TABLES = ["games", "prize_tier_snapshots", "historical_snapshots", "powerball_draws"]
+from trainer.tests.hostile import table_state
 
 
 @pytest.fixture(scope="module")
 def fresh_db() -> str:
     with scratch_database(f"test_ingest_{os.getpid()}") as url:
         yield url
-
-
-def table_state(url: str) -> dict[str, tuple]:
-    """Row count and a content hash per table: equal states mean nothing changed."""
-    with connect(url) as conn:
-        return {
-            t: conn.execute(
-                f"select count(*), md5(coalesce(string_agg(x::text, '|' order by x::text), ''))"
-                f" from public.{t} x"
-            ).fetchone()
-            for t in TABLES
-        }
 
 
 def quiet_ingest(**kwargs) -> list:
