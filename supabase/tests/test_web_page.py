@@ -1,5 +1,6 @@
 """The web page (web/) in a real browser against the running local stack: Debian's headless
-Chromium, driven over the DevTools protocol (cdp.py), loads the page the stack serves, whose
+Chromium, driven by Playwright for Python (its pip package alone: no browser of its own is
+downloaded), loads the page the stack serves, whose
 supabase-js calls the functions through the gateway across origins (CORS), as a deployed page does.
 
 - "Get numbers": the tickets are valid (5 distinct white balls of 1-69 ascending, a Powerball of
@@ -16,12 +17,15 @@ from __future__ import annotations
 
 import json
 import subprocess
+import tempfile
+from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import psycopg
 import pytest
-from cdp import Browser
 from conftest import ROOT
+from playwright.sync_api import BrowserContext, Page, sync_playwright
 from stack_process import ensure_data, files_of
 
 RUN_DATE = "2026-07-12"  # inside the shipped data; written and removed by this test only
@@ -66,27 +70,88 @@ def site(stack):
             conn.execute("delete from public.predictions where prediction_date = %s", (RUN_DATE,))
 
 
+# Debian's Chromium (apt `chromium`, matching Playwright's protocol): Playwright's own browser
+# builds are never downloaded (`playwright install` is not run), so the executable is the system's.
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = [
+    "--no-sandbox",  # as root here
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TIMEOUT_MS = 90_000
+
+
 @pytest.fixture(scope="module")
-def chromium():
-    with Browser(timeout=90) as b:
-        yield b
+def chromium() -> Iterator[BrowserContext]:
+    """One headless Chromium for the module, with a fresh profile (user-data-dir)."""
+    with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile, sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            profile,
+            executable_path=CHROMIUM,
+            headless=True,
+            args=FLAGS,
+            viewport={"width": 1200, "height": 900},
+        )
+        context.set_default_timeout(TIMEOUT_MS)
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+class Tab:
+    """A fresh page of the browser, with the console errors and uncaught exceptions it saw."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.errors: list[str] = []
+        page.on("pageerror", lambda exc: self.errors.append(f"uncaught: {exc}"))
+        page.on(
+            "console",
+            lambda msg: (
+                self.errors.append(f"console.error: {msg.text} ({msg.location['url']})")
+                if msg.type == "error"
+                else None
+            ),
+        )
+
+    def evaluate(self, expression: str) -> Any:
+        return self.page.evaluate(expression)
+
+    def wait_for(self, expression: str) -> Any:
+        """Polls a JavaScript expression until it is truthy; returns its value."""
+        return self.page.wait_for_function(expression).json_value()
+
+    def fulfil(self, url_glob: str, body: str) -> None:
+        """Requests matching the glob are answered with `body` by the browser itself, as if the
+        server had sent it."""
+        self.page.route(
+            url_glob,
+            lambda route: route.fulfill(status=200, content_type="application/json", body=body),
+        )
 
 
 @pytest.fixture
-def browser(chromium):
-    """One Chromium for the module; each test starts without request interception."""
-    yield chromium
-    chromium.stop_intercepting()
+def browser(chromium: BrowserContext) -> Iterator[Tab]:
+    """Each test gets its own page (no routes, no errors from another test)."""
+    page = chromium.new_page()
+    try:
+        yield Tab(page)
+    finally:
+        page.close()
 
 
-def load(browser: Browser, web_url: str) -> None:
-    browser.navigate(web_url + "/")
-    browser.wait_for("document.body.dataset.ready === 'true'", "the page to read its config")
+def load(browser: Tab, web_url: str) -> None:
+    browser.page.goto(web_url + "/")
+    browser.wait_for("document.body.dataset.ready === 'true'")
     # the page loads today's picks by itself: wait until that is done
     browser.wait_for(
         "document.querySelector('[aria-labelledby=picks-title]').getAttribute('aria-busy')"
-        " === 'false'",
-        "the first picks",
+        " === 'false'"
     )
 
 
@@ -103,23 +168,20 @@ def stored_picks(stack, state: str) -> list[tuple[int, float]]:
 def test_get_numbers_shows_valid_tickets_the_skill_and_the_disclaimer(site, browser):
     web_url, _, shots = site
     load(browser, web_url)
-    assert browser.evaluate("document.title").startswith("Scratch Oracle")
+    assert browser.page.title().startswith("Scratch Oracle")
     # every control has a label
     unlabelled = browser.evaluate(
         "[...document.querySelectorAll('input')]"
         '.filter(i => !document.querySelector(`label[for="${i.id}"]`)).map(i => i.id)'
     )
     assert unlabelled == []
-    browser.evaluate("document.getElementById('count').select()")
-    browser.evaluate("document.getElementById('count').focus()")
-    browser.type_text("7")
-    browser.click("#get-numbers")
+    browser.page.fill("#count", "7")
+    browser.page.click("#get-numbers")
     browser.wait_for(
         "!document.getElementById('powerball-result').hidden"
-        " || !document.getElementById('powerball-error').hidden",
-        "tickets or an error",
+        " || !document.getElementById('powerball-error').hidden"
     )
-    error = browser.evaluate("document.getElementById('powerball-error').textContent")
+    error = browser.page.text_content("#powerball-error")
     assert browser.evaluate("document.getElementById('powerball-error').hidden"), error
     tickets = browser.evaluate(
         "[...document.querySelectorAll('#tickets li')].map(li => ({"
@@ -132,15 +194,13 @@ def test_get_numbers_shows_valid_tickets_the_skill_and_the_disclaimer(site, brow
         assert len(white) == 5 and len(set(white)) == 5, t
         assert white == sorted(white) and all(1 <= n <= 69 for n in white), t
         assert len(red) == 1 and 1 <= red[0] <= 26, t
-    disclaimer = browser.evaluate("document.getElementById('disclaimer').textContent")
+    disclaimer = browser.page.text_content("#disclaimer")
     assert "random" in disclaimer and "$2" in disclaimer
-    skill = browser.evaluate(
-        "[...document.querySelectorAll('#skill li')].map(li => li.textContent)"
-    )
+    skill = browser.page.locator("#skill li").all_text_contents()
     assert len(skill) == 2
     assert skill[0].startswith("White balls:") and skill[1].startswith("Powerball:")
     assert all("at random" in s and "draws it never saw" in s for s in skill), skill
-    assert browser.errors() == []
+    assert browser.errors == []
     print(f"\n[web] 7 tickets, e.g. {tickets[0]}; skill: {skill[1]}")
 
 
@@ -150,21 +210,20 @@ def test_the_picks_table_has_one_row_per_stored_prediction_best_first(site, brow
     expected = stored_picks(stack, "TX")
     assert len(expected) == batch["predictions"]["rows"] > 0
     # keyboard only: the date typed in, Tab to the button, Enter
-    browser.evaluate(f"document.getElementById('date').value = '{RUN_DATE}'")
-    browser.evaluate("document.getElementById('state').focus()")
+    browser.page.fill("#date", RUN_DATE)
+    browser.page.focus("#state")
     for _ in range(5):  # Chromium's date field takes one Tab per part (month, day, year)
-        browser.press("Tab", 9)
+        browser.page.keyboard.press("Tab")
         if browser.evaluate("document.activeElement.id") == "show-picks":
             break
     assert browser.evaluate("document.activeElement.id") == "show-picks"
-    browser.press("Enter", 13, "\r")
+    browser.page.keyboard.press("Enter")
     browser.wait_for(
         f"document.getElementById('picks-result').dataset.date === '{RUN_DATE}'"
-        " || !document.getElementById('picks-error').hidden",
-        "the picks of the run date",
+        " || !document.getElementById('picks-error').hidden"
     )
-    assert browser.evaluate("document.getElementById('picks-error').hidden"), browser.evaluate(
-        "document.getElementById('picks-error').textContent"
+    assert browser.evaluate("document.getElementById('picks-error').hidden"), (
+        browser.page.text_content("#picks-error")
     )
     rows = browser.evaluate(
         "[...document.querySelectorAll('#picks-table tbody tr')].map(tr => ({"
@@ -176,17 +235,18 @@ def test_the_picks_table_has_one_row_per_stored_prediction_best_first(site, brow
         assert row["cells"][2] == f"{score:.1f}"
         assert row["cells"][4].startswith("-$"), "every shipped game loses money on average"
         assert row["cells"][8].startswith("Reasoning")
-    freshness = browser.evaluate("document.getElementById('picks-freshness').textContent")
+    freshness = browser.page.text_content("#picks-freshness")
     assert f"Predictions of {RUN_DATE}." in freshness and "as of 2026-07-" in freshness, freshness
     assert "before today" in freshness  # the shipped data is old: the page says so
-    bars = browser.evaluate("document.querySelectorAll('#chart svg rect.bar-forecast').length")
+    bars = browser.page.locator("#chart svg rect.bar-forecast").count()
     assert bars == min(15, len(expected)) + 1  # the legend's swatch too
-    assert browser.evaluate("document.querySelector('#chart svg').getAttribute('role')") == "img"
-    assert browser.errors() == []
+    assert browser.page.get_attribute("#chart svg", "role") == "img"
+    assert browser.errors == []
     # the Powerball part too, for the screenshot of the whole page
-    browser.click("#get-numbers")
-    browser.wait_for("!document.getElementById('powerball-result').hidden", "tickets")
-    shot = browser.screenshot(shots / "page.png")
+    browser.page.click("#get-numbers")
+    browser.wait_for("!document.getElementById('powerball-result').hidden")
+    shot = shots / "page.png"
+    browser.page.screenshot(path=shot, full_page=True)
     print(f"\n[web] {len(rows)} picks for TX on {RUN_DATE}; screenshot {shot}")
 
 
@@ -195,17 +255,15 @@ def test_errors_are_shown_as_the_message(site, browser, stack, config):
     web_url, _, shots = site
     url = stack.url if config == "bad-key" else "http://127.0.0.1:9"  # port 9: nothing listens
     key = BAD_KEY if config == "bad-key" else stack.anon_key
-    browser.fulfil("*/config.json", json.dumps({"url": url, "anonKey": key}))
+    browser.fulfil("**/config.json", json.dumps({"url": url, "anonKey": key}))
     load(browser, web_url)
-    browser.wait_for(
-        "!document.getElementById('picks-error').hidden", "the picks error (loaded on start)"
-    )
-    browser.click("#get-numbers")
-    browser.wait_for("!document.getElementById('powerball-error').hidden", "the Powerball error")
-    shown = browser.evaluate(
-        "[document.getElementById('picks-error').textContent,"
-        " document.getElementById('powerball-error').textContent]"
-    )
+    browser.wait_for("!document.getElementById('picks-error').hidden")  # loaded on start
+    browser.page.click("#get-numbers")
+    browser.wait_for("!document.getElementById('powerball-error').hidden")
+    shown = [
+        browser.page.text_content("#picks-error"),
+        browser.page.text_content("#powerball-error"),
+    ]
     if config == "bad-key":
         # the gateway's own JSON error, as the function's clients see it
         with httpx.Client(timeout=30) as client:
@@ -222,21 +280,20 @@ def test_errors_are_shown_as_the_message(site, browser, stack, config):
         assert message in text, shown
     assert shown[0].startswith("Could not load the picks:")
     assert shown[1].startswith("Could not get numbers:")
-    assert browser.evaluate("getComputedStyle(document.getElementById('picks-error')).display")
-    assert browser.evaluate("document.getElementById('get-numbers').disabled") is False
-    browser.screenshot(shots / f"error-{config}.png")
+    assert browser.page.is_visible("#picks-error")
+    assert browser.page.is_enabled("#get-numbers")
+    browser.page.screenshot(path=shots / f"error-{config}.png", full_page=True)
     print(f"\n[web] {config}: {shown[1]}")
 
 
 def test_the_unedited_template_config_says_what_to_set(site, browser):
     """web/config.json as committed (the deployer's template): a clear message, buttons off."""
     web_url, _, _ = site
-    browser.fulfil("*/config.json", (ROOT / "web" / "config.json").read_text())
-    browser.navigate(web_url + "/")
+    browser.fulfil("**/config.json", (ROOT / "web" / "config.json").read_text())
+    browser.page.goto(web_url + "/")
     shown = browser.wait_for(
         "!document.getElementById('config-error').hidden"
-        " && document.getElementById('config-error').textContent",
-        "the configuration error",
+        " && document.getElementById('config-error').textContent"
     )
     assert 'set "url" to the project URL' in shown
     assert browser.evaluate("[...document.querySelectorAll('form button')].every(b => b.disabled)")
