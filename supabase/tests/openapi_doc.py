@@ -63,6 +63,19 @@ def _game_refs(body: dict) -> list[dict]:
     return [body]
 
 
+def unstorable_text(value: object) -> bool:
+    """Whether a string of the parsed JSON, or a field name, holds what PostgreSQL cannot store and
+    the document refuses in words (no regex engine here can say it): U+0000 or a lone surrogate
+    (json.loads pairs a surrogate pair into one code point; a lone one stays in D800-DFFF)."""
+    if isinstance(value, str):
+        return any(c == "\x00" or "\ud800" <= c <= "\udfff" for c in value)
+    if isinstance(value, list):
+        return any(unstorable_text(v) for v in value)
+    if isinstance(value, dict):
+        return any(unstorable_text(k) or unstorable_text(v) for k, v in value.items())
+    return False
+
+
 def body_is_valid(function: str, raw: bytes | None) -> bool:
     """Whether the document accepts this body: the JSON of the request schema, within 64 KiB. An
     empty body counts as {}. The functions count string lengths in UTF-16 code units (JavaScript),
@@ -78,7 +91,7 @@ def body_is_valid(function: str, raw: bytes | None) -> bool:
         body = json.loads(text) if text.strip() else {}
     except ValueError:
         return False
-    if not validator(REQUEST_SCHEMAS[function]).is_valid(body):
+    if unstorable_text(body) or not validator(REQUEST_SCHEMAS[function]).is_valid(body):
         return False
     if function == "predict":
         for ref in _game_refs(body):

@@ -143,6 +143,47 @@ def test_cors_preflight_of_predict(stack):
     assert "authorization" in headers["Access-Control-Allow-Headers"]
 
 
+# Text that JSON and JavaScript accept and PostgreSQL refuses: a lone UTF-16 surrogate escape (no
+# UTF-8 encoding) and U+0000 (not in PostgreSQL text). Each function's door (_shared/http.ts)
+# refuses it with a 422 naming the field, before any field's own check or the database (was: 500).
+UNSTORABLE = {"lone high surrogate": r"\ud800", "lone low surrogate": r"x\udfffy", "NUL": r"\u0000"}
+# (function, key role, the body's JSON with {} where the text goes, the field the message names)
+DOORS = [
+    ("predict", "anon", '{{"state": "TX", "game_number": "{}"}}', "game_number"),
+    ("predict", "anon", '{{"games": [{{"game_id": 1}}, {{"state": "{}"}}]}}', "games[1].state"),
+    ("picks", "anon", '{{"state": "{}"}}', "state"),
+    ("powerball", "anon", '{{"count": 1, "seed": "{}"}}', "seed"),
+    ("daily-batch", "service_role", '{{"run_date": "2026-07-17{}"}}', "run_date"),
+    ("scorecard", "service_role", '{{"run_date": "{}"}}', "run_date"),
+    ("ingest", "service_role", '{{"states": ["TX", "{}"]}}', "states[1]"),
+]
+
+
+@pytest.mark.parametrize("text", UNSTORABLE.values(), ids=UNSTORABLE.keys())
+@pytest.mark.parametrize(
+    ("function", "role", "template", "field"), DOORS, ids=[f"{d[0]}:{d[3]}" for d in DOORS]
+)
+def test_text_postgresql_refuses_is_a_422_naming_the_field(
+    stack, function, role, template, field, text
+):
+    key = stack.anon_key if role == "anon" else stack.service_role_key
+    body = template.format(text).encode()
+    message = assert_json_error(
+        *http(stack.functions_url(function), body, key), 422, "invalid_body"
+    )
+    assert message.startswith(f"{field} must not contain "), message
+    assert ("NUL" if text == r"\u0000" else "surrogate") in message, message
+
+
+@pytest.mark.parametrize("function", sorted({d[0] for d in DOORS}))
+def test_a_field_name_postgresql_refuses_is_a_422(stack, function):
+    role = next(d[1] for d in DOORS if d[0] == function)
+    key = stack.anon_key if role == "anon" else stack.service_role_key
+    got = http(stack.functions_url(function), rb'{"st\ud800ate": "TX"}', key)
+    message = assert_json_error(*got, 422, "invalid_body")
+    assert message.startswith(r'a field name in the body ("st\ud800ate") must not contain'), message
+
+
 def signed(stack, role: str, secret: str | None = None) -> str:
     claims = {"iss": "supabase-demo", "role": role, "exp": int(time.time()) + 600}
     return jwt.encode(claims, secret or stack.jwt_secret, algorithm="HS256")

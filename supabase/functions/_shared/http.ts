@@ -65,31 +65,50 @@ export async function readJsonObject(req: Request): Promise<Record<string, unkno
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw new HttpError(422, "invalid_body", "the body must be a JSON object");
   }
-  if (holdsNul(body)) {
-    // PostgreSQL text cannot hold U+0000: refuse it here rather than fail in the database (500).
-    throw new HttpError(422, "invalid_body", "strings must not contain the NUL character (U+0000)");
+  const unstorable = unstorableText(body);
+  if (unstorable !== null) {
+    // JavaScript holds this text, PostgreSQL refuses it: refuse it here (a 4xx naming the field)
+    // rather than fail in the database (a 500).
+    throw new HttpError(422, "invalid_body", unstorable);
   }
   return body as Record<string, unknown>;
 }
 
-/** True when a string anywhere in the parsed JSON value, keys included, holds U+0000. Iterative:
- * a 64 KB body can nest thousands of levels deep. */
-function holdsNul(value: unknown): boolean {
-  const pending: unknown[] = [value];
+/** Why PostgreSQL could not store a string (text and jsonb alike), or null: U+0000, which its text
+ * cannot hold, and a lone UTF-16 surrogate (JSON's "\ud800" escape, unpaired), which has no UTF-8
+ * encoding (PostgreSQL: "invalid Unicode surrogate pair"). Noncharacters such as U+FFFE it stores. */
+function unstorableReason(text: string): string | null {
+  if (text.includes("\u0000")) return "the NUL character (U+0000)";
+  if (!text.isWellFormed()) return "a lone UTF-16 surrogate (U+D800-U+DFFF unpaired)";
+  return null;
+}
+
+/** The message naming the first string of the parsed JSON body, keys included, that PostgreSQL
+ * could not store (its path: `games[2].state`), or null. Iterative: a 64 KB body can nest
+ * thousands of levels deep. */
+function unstorableText(body: unknown): string | null {
+  const pending: [string, unknown][] = [["", body]];
   while (pending.length > 0) {
-    const v = pending.pop();
+    const [path, v] = pending.pop()!;
     if (typeof v === "string") {
-      if (v.includes("\u0000")) return true;
+      const reason = unstorableReason(v);
+      if (reason !== null) return `${path} must not contain ${reason}`;
     } else if (Array.isArray(v)) {
-      for (const item of v) pending.push(item);
+      v.forEach((item, i) => pending.push([`${path}[${i}]`, item]));
     } else if (typeof v === "object" && v !== null) {
       for (const [key, item] of Object.entries(v)) {
-        if (key.includes("\u0000")) return true;
-        pending.push(item);
+        const reason = unstorableReason(key);
+        // JSON.stringify writes the offending key as escapes, so the message itself is clean
+        if (reason !== null) {
+          return `a field name in ${path || "the body"} (${
+            JSON.stringify(key)
+          }) must not contain ${reason}`;
+        }
+        pending.push([path ? `${path}.${key}` : key, item]);
       }
     }
   }
-  return false;
+  return null;
 }
 
 /** 422 unless every key of the body is one of `allowed`. */
