@@ -5,10 +5,14 @@ the demo and the bench.
     python scripts/local/feed_server.py [--port N] [--day YYYY-MM-DD]
 
 Paths (the first segment is the state the URL is for, so one payload can stand in for many states,
-as the bench's 50 replicated states do):
+as the bench's 50 replicated states do; the last is the official URL's last path segment, which is
+how scripts/stack points every feed_sources request here; a query string is ignored):
     GET /<ST>/tx/scratchoff.csv       Texas's export, the latest shipped day on or before the day
-    GET /<ST>/ny/prize_status.json    New York's open-data prize status rows } one snapshot
-    GET /<ST>/ny/game_list.json       New York's game list                  } (2025-10-13)
+    GET /<ST>/tx/all.html             Texas's game listing: the games of that day's export
+    GET /<ST>/tx/details.html_<id>.html   a game's page (tickets printed, overall odds)
+    GET /<ST>/ny/nzqa-7unk.json       New York's open-data prize status rows } one snapshot
+    GET /<ST>/ny/scratch_off_data     New York's game list                  } (2025-10-13)
+        (also as prize_status.json and game_list.json)
 Each answer carries Last-Modified (the payload's day), as the states' servers do.
 
 Control (what a test or the demo changes between runs; loopback only, like the rest):
@@ -34,6 +38,7 @@ import io
 import json
 import os
 import re
+import sys
 import tarfile
 import threading
 import time
@@ -43,6 +48,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+from trainer.scratchoff.feeds.shipped import export_games, texas_listing, texas_pages  # noqa: E402
+
 FEEDS_DIR = ROOT / "trainer" / "data" / "feeds"
 TX_ARCHIVE = "tx_scratchoff_csv_2026-03-29_to_2026-07-21.tar.gz"
 NY_DAY = "2025-10-13"
@@ -50,6 +58,8 @@ NY_FILES = {
     "prize_status.json": f"ny_prize_status_{NY_DAY}.json.gz",
     "game_list.json": f"ny_game_list_{NY_DAY}.json.gz",
 }
+# The last path segments of New York's official URLs (feed_sources), as the stack rewrites them.
+NY_ALIASES = {"nzqa-7unk.json": "prize_status.json", "scratch_off_data": "game_list.json"}
 HOSTILE = {"future", "control", "subcent", "rising", "repriced"}
 FAULTS = {"timeout", "500", "html", "truncated", "invalid"} | HOSTILE
 TIMEOUT_S = 30
@@ -131,9 +141,16 @@ def hostile(payload: bytes, fault: str) -> bytes:
 class FeedState:
     """What the server serves now; changed through /_control."""
 
-    def __init__(self, texas: dict[str, bytes], ny: dict[str, bytes], day: str | None) -> None:
+    def __init__(
+        self,
+        texas: dict[str, bytes],
+        ny: dict[str, bytes],
+        day: str | None,
+        pages: dict[str, bytes] | None = None,
+    ) -> None:
         self.texas = texas
         self.ny = ny
+        self.pages = pages or {}
         self.lock = threading.Lock()
         self.day = day
         self.faults: dict[str, str] = {}
@@ -143,6 +160,17 @@ class FeedState:
             day = self.day
         shipped = [d for d in self.texas if day is None or d <= day]
         return shipped[-1] if shipped else None
+
+    def texas_document(self, day: str, name: str) -> tuple[bytes, str] | None:
+        """(bytes, content type) of a Texas document of `day`, or None."""
+        if name == "scratchoff.csv":
+            return self.texas[day], "text/csv; charset=ISO-8859-1"
+        if name == "all.html":
+            listing = texas_listing(self.pages["all.html"], export_games(self.texas[day]))
+            return listing, "text/html; charset=UTF-8"
+        if name.startswith("details.html_") and name in self.pages:
+            return self.pages[name], "text/html; charset=UTF-8"
+        return None
 
     def control(self, body: dict) -> None:
         with self.lock:
@@ -191,7 +219,8 @@ def make_handler(state: FeedState) -> type[BaseHTTPRequestHandler]:
             if self.path == "/_control":
                 self.send_json(200, state.snapshot())
                 return
-            match = re.fullmatch(r"/([A-Za-z]{2})/(tx/scratchoff\.csv|ny/[a-z_]+\.json)", self.path)
+            path = self.path.split("?", 1)[0]
+            match = re.fullmatch(r"/([A-Za-z]{2})/(tx/[A-Za-z0-9_.-]+|ny/[a-z0-9_.-]+)", path)
             if match is None:
                 self.send_json(404, {"error": f"no feed at {self.path}"})
                 return
@@ -201,14 +230,20 @@ def make_handler(state: FeedState) -> type[BaseHTTPRequestHandler]:
                 if day is None:
                     self.send_json(404, {"error": "no Texas day on or before the chosen day"})
                     return
-                payload, content_type = state.texas[day], "text/csv; charset=ISO-8859-1"
+                found = state.texas_document(day, doc.removeprefix("tx/"))
+                if found is None:
+                    self.send_json(404, {"error": f"no Texas document {doc}"})
+                    return
+                payload, content_type = found
             else:
-                name = doc.removeprefix("ny/")
+                name = NY_ALIASES.get(doc.removeprefix("ny/"), doc.removeprefix("ny/"))
                 if name not in state.ny:
                     self.send_json(404, {"error": f"no New York document {name}"})
                     return
                 day, payload, content_type = NY_DAY, state.ny[name], "application/json"
             fault = state.snapshot()["faults"].get(st)
+            if fault in ("truncated", "invalid") and doc.endswith(".html"):
+                fault = None  # a page is served whole: these faults bend the data documents
             if fault == "timeout":
                 time.sleep(TIMEOUT_S)
             elif fault == "500":
@@ -221,7 +256,7 @@ def make_handler(state: FeedState) -> type[BaseHTTPRequestHandler]:
                 payload = truncate(payload)
             elif fault == "invalid":
                 payload = corrupt(payload)
-            elif fault in HOSTILE and doc.startswith("tx/"):
+            elif fault in HOSTILE and doc == "tx/scratchoff.csv":
                 payload = hostile(payload, fault)
             self.send(200, payload, content_type, day)
 
@@ -243,7 +278,8 @@ def make_handler(state: FeedState) -> type[BaseHTTPRequestHandler]:
 def serve(port: int, day: str | None, feeds_dir: Path = FEEDS_DIR) -> ThreadingHTTPServer:
     texas = load_texas(feeds_dir / TX_ARCHIVE)
     ny = {name: gzip.decompress((feeds_dir / f).read_bytes()) for name, f in NY_FILES.items()}
-    server = ThreadingHTTPServer(("127.0.0.1", port), make_handler(FeedState(texas, ny, day)))
+    feed = FeedState(texas, ny, day, texas_pages())
+    server = ThreadingHTTPServer(("127.0.0.1", port), make_handler(feed))
     server.daemon_threads = True
     return server
 
