@@ -321,4 +321,3 @@ def source_from_row(row: dict[str, Any]) -> FeedSource:
         concurrency=row["concurrency"],
         time_zone=row["time_zone"],
     )
-
