@@ -261,12 +261,15 @@ def make_handler(state: FeedState) -> type[BaseHTTPRequestHandler]:
             self.send(200, payload, content_type, day)
 
         def do_POST(self) -> None:  # noqa: N802
+            # The body is read first, always: left unread it would be taken for the next request
+            # on the kept-alive connection.
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length)
             if self.path != "/_control":
                 self.send_json(405, {"error": "only /_control takes POST"})
                 return
-            length = int(self.headers.get("Content-Length") or 0)
             try:
-                state.control(json.loads(self.rfile.read(length) or b"{}"))
+                state.control(json.loads(body or b"{}"))
             except (ValueError, TypeError, AttributeError) as exc:
                 self.send_json(422, {"error": str(exc)})
                 return
