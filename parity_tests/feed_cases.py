@@ -9,7 +9,13 @@ import json
 from dataclasses import dataclass
 
 from trainer.scratchoff.feeds import FeedDocument
-from trainer.scratchoff.feeds.shipped import NY_DAY, new_york, texas_days, texas_with_pages
+from trainer.scratchoff.feeds.shipped import (
+    NY_DAY,
+    massachusetts,
+    new_york,
+    texas_days,
+    texas_with_pages,
+)
 
 
 @dataclass(frozen=True)
@@ -227,5 +233,87 @@ def texas_page_payloads() -> list[Payload]:
             [export, FeedDocument("all.html", b"<html><table></table></html>")],
             expect=(None, None, "not Texas's game listing"),
             ids_of=1,
+        ),
+    ]
+
+
+def _ma_with(change: object) -> list[FeedDocument]:
+    """Massachusetts's fetch with its first prize document (game 2410) changed by `change`."""
+    _day, (games, first, *rest) = massachusetts()
+    doc = json.loads(first.data)
+    change(doc)  # type: ignore[operator]
+    return [games, FeedDocument(first.name, json.dumps(doc).encode()), *rest]
+
+
+def massachusetts_payloads() -> list[Payload]:
+    """Massachusetts's documented layout (request_ids of its list compared too) and a refusal of
+    every field the adapter relies on."""
+    day, docs = massachusetts()
+
+    def tier(field: str, value: object):
+        return lambda d: d["prizeTiers"][2].__setitem__(field, value)
+
+    def top(field: str, value: object):
+        return lambda d: d.__setitem__(field, value)
+
+    bent = [
+        (
+            "tier count not whole",
+            tier("totalPrizes", "240"),
+            (3, "totalPrizes", "not a whole count"),
+        ),
+        (
+            "checksum",
+            tier("paidPrizes", 62),
+            (3, "prizesRemaining", "!= totalPrizes 240 - paidPrizes 62"),
+        ),
+        (
+            "prize not dollars",
+            tier("prizeAmount", "$10,000"),
+            (3, "prizeAmount", "not a prize in dollars"),
+        ),
+        ("tier type", tier("type", "SECOND"), (3, "type", "not REGULAR or TOP")),
+        (
+            "other game",
+            top("massGameID", 2395),
+            (None, "massGameID", "is not the listed game 2410"),
+        ),
+        ("odds in words", top("odds", "one in three"), (None, "odds", 'not "1 in X"')),
+        (
+            "no price",
+            lambda d: d.pop("ticketCost"),
+            (None, "ticketCost", "not a ticket price: null"),
+        ),
+        ("no tiers", top("prizeTiers", []), (None, "prizeTiers", "not a non-empty list")),
+    ]
+    ny_status, ny_list = new_york()
+    return [
+        Payload("MA documented layout", "MA", docs, day, ids_of=0),
+        *[
+            Payload(f"MA {what}", "MA", _ma_with(change), day, expect=want)
+            for what, change, want in bent
+        ],
+        Payload("MA no date", "MA", docs, None, expect=(None, None, "carries no date")),
+        Payload(
+            "MA a prize document missing",
+            "MA",
+            docs[:-1],
+            day,
+            expect=(None, None, "the list names 3 scratch games, 2 prize documents"),
+        ),
+        Payload(
+            "MA given New York's documents",
+            "MA",
+            [ny_status, ny_list],
+            day,
+            expect=(1, "gameType", "not a string: null"),
+            ids_of=0,
+        ),
+        Payload(
+            "MA given Texas's export",
+            "MA",
+            [next(iter(texas_days().values()))],
+            day,
+            expect=(None, None, "not JSON"),
         ),
     ]

@@ -14,7 +14,13 @@ from typing import Any
 
 import pytest
 
-from parity_tests.feed_cases import Payload, bent_payloads, shipped_payloads, texas_page_payloads
+from parity_tests.feed_cases import (
+    Payload,
+    bent_payloads,
+    massachusetts_payloads,
+    shipped_payloads,
+    texas_page_payloads,
+)
 from parity_tests.ort_web import REPO, run_deno_json
 from parity_tests.reporting import report
 from trainer.scratchoff.feeds import FeedError, parse_feed, request_ids
@@ -46,7 +52,7 @@ def _python(p: Payload) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def payloads() -> list[Payload]:
-    return shipped_payloads() + bent_payloads() + texas_page_payloads()
+    return shipped_payloads() + bent_payloads() + texas_page_payloads() + massachusetts_payloads()
 
 
 @pytest.fixture(scope="module")

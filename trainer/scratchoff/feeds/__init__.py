@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from trainer.scratchoff.feeds import ny, tx
+from trainer.scratchoff.feeds import ma, ny, tx
 from trainer.scratchoff.feeds.common import (
     CanonicalRow,
     FeedDocument,
@@ -31,7 +31,7 @@ from trainer.scratchoff.feeds.common import (
     quote,
 )
 
-ADAPTERS: dict[str, ModuleType] = {"TX": tx, "NY": ny}
+ADAPTERS: dict[str, ModuleType] = {"TX": tx, "NY": ny, "MA": ma}
 KNOWN = ", ".join(ADAPTERS)
 
 __all__ = [

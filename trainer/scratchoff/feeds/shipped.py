@@ -1,9 +1,11 @@
 """The shipped official payloads (trainer/data/feeds/, see its README): the 115 Texas days, Texas's
-game pages and the New York snapshot, as the FeedDocuments a fetch of each feed would give."""
+game pages, the New York snapshot and Massachusetts's documented layout, as the FeedDocuments a
+fetch of each feed would give."""
 
 from __future__ import annotations
 
 import gzip
+import json
 import re
 import tarfile
 from pathlib import Path
@@ -14,6 +16,7 @@ from trainer.scratchoff.feeds.common import FeedDocument
 FEEDS_DIR = Path(__file__).resolve().parents[2] / "data" / "feeds"
 TX_ARCHIVE = FEEDS_DIR / "tx_scratchoff_csv_2026-03-29_to_2026-07-21.tar.gz"
 TX_PAGES = FEEDS_DIR / "tx_game_pages_real_values_documented_layout.tar.gz"
+MA_FILE = FEEDS_DIR / "ma_documented_layout_invented_values.json"
 NY_DAY = "2025-10-13"
 NY_FILES = [
     FEEDS_DIR / f"ny_prize_status_{NY_DAY}.json.gz",
@@ -72,3 +75,20 @@ def new_york() -> list[FeedDocument]:
     return [
         FeedDocument(p.name.removesuffix(".gz"), gzip.decompress(p.read_bytes())) for p in NY_FILES
     ]
+
+
+def massachusetts_files() -> dict:
+    """The Massachusetts fixture: {"day", "games": the list, "prizes": {id: prize document}}."""
+    return json.loads(MA_FILE.read_text())
+
+
+def massachusetts() -> tuple[str, list[FeedDocument]]:
+    """(its day, the documents of a fetch: the game list, then each scratch game's prizes)."""
+    fixture = massachusetts_files()
+    games = FeedDocument("games", json.dumps(fixture["games"]).encode())
+    ids = [str(g["id"]) for g in fixture["games"] if g["gameType"] == "Scratch"]
+    prizes = [
+        FeedDocument(f"instant-game-prizes?gameID={i}", json.dumps(fixture["prizes"][i]).encode())
+        for i in ids
+    ]
+    return fixture["day"], [games, *prizes]

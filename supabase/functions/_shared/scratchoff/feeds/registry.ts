@@ -15,6 +15,7 @@
  * entry in ADAPTERS in both, and its fixture.
  */
 import { type FeedDocument, FeedError, type ParsedFeed } from "./common.ts";
+import * as ma from "./ma.ts";
 import * as ny from "./ny.ts";
 import * as tx from "./tx.ts";
 
@@ -29,7 +30,7 @@ interface Adapter {
   requestIds?(document: FeedDocument): string[];
 }
 
-export const ADAPTERS: Readonly<Record<string, Adapter>> = { TX: tx, NY: ny };
+export const ADAPTERS: Readonly<Record<string, Adapter>> = { TX: tx, NY: ny, MA: ma };
 const KNOWN = Object.keys(ADAPTERS).join(", ");
 
 function names(documents: FeedDocument[]): string {
