@@ -13,6 +13,8 @@ how scripts/stack points every feed_sources request here; a query string is igno
     GET /<ST>/ny/nzqa-7unk.json       New York's open-data prize status rows } one snapshot
     GET /<ST>/ny/scratch_off_data     New York's game list                  } (2025-10-13)
         (also as prize_status.json and game_list.json)
+    GET /<ST>/ma/games                Massachusetts's game list           } its documented layout
+    GET /<ST>/ma/instant-game-prizes?gameID=<id>   a game's prizes      } (invented values)
 Each answer carries Last-Modified (the payload's day), as the states' servers do.
 
 Control (what a test or the demo changes between runs; loopback only, like the rest):
@@ -42,6 +44,7 @@ import sys
 import tarfile
 import threading
 import time
+import urllib.parse
 import urllib.request
 from datetime import UTC, date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -49,7 +52,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-from trainer.scratchoff.feeds.shipped import export_games, texas_listing, texas_pages  # noqa: E402
+from trainer.scratchoff.feeds.shipped import (  # noqa: E402
+    export_games,
+    massachusetts_files,
+    texas_listing,
+    texas_pages,
+)
 
 FEEDS_DIR = ROOT / "trainer" / "data" / "feeds"
 TX_ARCHIVE = "tx_scratchoff_csv_2026-03-29_to_2026-07-21.tar.gz"
@@ -191,6 +199,18 @@ class FeedState:
             return {"day": self.day, "faults": dict(self.faults), "days": list(self.texas)}
 
 
+def massachusetts_document(name: str, path: str) -> tuple[str, bytes] | None:
+    """(day, bytes) of a Massachusetts document: the game list, or a game's prizes (?gameID=)."""
+    fixture = massachusetts_files()
+    if name == "games":
+        return fixture["day"], json.dumps(fixture["games"]).encode()
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(path).query)
+    game = (query.get("gameID") or [""])[0]
+    if name == "instant-game-prizes" and game in fixture["prizes"]:
+        return fixture["day"], json.dumps(fixture["prizes"][game]).encode()
+    return None
+
+
 def http_date(day: str) -> str:
     moment = datetime.fromisoformat(day).replace(hour=12, tzinfo=UTC)
     return email.utils.format_datetime(moment, usegmt=True)
@@ -220,7 +240,7 @@ def make_handler(state: FeedState) -> type[BaseHTTPRequestHandler]:
                 self.send_json(200, state.snapshot())
                 return
             path = self.path.split("?", 1)[0]
-            match = re.fullmatch(r"/([A-Za-z]{2})/(tx/[A-Za-z0-9_.-]+|ny/[a-z0-9_.-]+)", path)
+            match = re.fullmatch(r"/([A-Za-z]{2})/((?:tx|ny|ma)/[A-Za-z0-9_.-]+)", path)
             if match is None:
                 self.send_json(404, {"error": f"no feed at {self.path}"})
                 return
@@ -235,6 +255,13 @@ def make_handler(state: FeedState) -> type[BaseHTTPRequestHandler]:
                     self.send_json(404, {"error": f"no Texas document {doc}"})
                     return
                 payload, content_type = found
+            elif doc.startswith("ma/"):
+                found = massachusetts_document(doc.removeprefix("ma/"), self.path)
+                if found is None:
+                    self.send_json(404, {"error": f"no Massachusetts document {self.path}"})
+                    return
+                day, payload = found
+                content_type = "application/json"
             else:
                 name = NY_ALIASES.get(doc.removeprefix("ny/"), doc.removeprefix("ny/"))
                 if name not in state.ny:
