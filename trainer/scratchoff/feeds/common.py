@@ -20,6 +20,7 @@ import math
 import re
 from dataclasses import asdict, dataclass
 from datetime import date
+from typing import Any
 
 from trainer.data import DataError
 
@@ -83,6 +84,14 @@ _INTEGER = re.compile(r"[0-9]+")
 def quote(value: object) -> str:
     """A value in a message, written as the port's JSON.stringify writes it."""
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def read_json(doc: FeedDocument) -> Any:
+    """A JSON document (UTF-8, a byte-order mark allowed), else FeedError naming it."""
+    try:
+        return json.loads(doc.data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise FeedError(doc.name, None, None, f"not JSON ({exc.__class__.__name__})") from None
 
 
 def parse_number(text: str) -> float | None:

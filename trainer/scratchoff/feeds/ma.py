@@ -34,19 +34,13 @@ from trainer.scratchoff.feeds.common import (
     number_tiers,
     parse_iso_date,
     quote,
+    read_json,
     sort_rows,
 )
 
 STATE = "MA"
 ODDS = re.compile(r"1\s+in\s+([0-9]+(?:\.[0-9]+)?)", re.I)
 TIER_TYPES = ("REGULAR", "TOP")
-
-
-def _json(doc: FeedDocument) -> Any:
-    try:
-        return json.loads(doc.data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise FeedError(doc.name, None, None, f"not JSON ({exc.__class__.__name__})") from None
 
 
 def _is_number(value: Any) -> bool:
@@ -69,7 +63,7 @@ def looks_like(documents: list[FeedDocument]) -> bool:
 
 def request_ids(document: FeedDocument) -> list[str]:
     """The ids of the list's scratch games, in its order (the prize documents' template)."""
-    games = _json(document)
+    games = read_json(document)
     if not isinstance(games, list):
         raise FeedError(
             document.name, None, "(top level)", "not Massachusetts's game list (an array)"
@@ -136,7 +130,7 @@ def _tier(name: str, row: int, tier: Any) -> tuple[Tier, bool]:
 
 def _game(doc: FeedDocument, number: str, day: str) -> list[CanonicalRow]:
     name = doc.name
-    game = _json(doc)
+    game = read_json(doc)
     if not isinstance(game, dict):
         raise FeedError(name, None, "(top level)", "not a Massachusetts prize document (an object)")
     found = game.get("massGameID")

@@ -47,6 +47,7 @@ from trainer.scratchoff.feeds.common import (
     parse_iso_date,
     parse_number,
     quote,
+    read_json,
     sort_rows,
 )
 
@@ -84,13 +85,6 @@ def prize_dollars(label: str, ticket_price: float) -> tuple[float, bool] | None:
 
 def _same_label(a: str, b: str) -> bool:
     return " ".join(a.split()).upper() == " ".join(b.split()).upper()
-
-
-def _json(doc: FeedDocument) -> Any:
-    try:
-        return json.loads(doc.data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise FeedError(doc.name, None, None, f"not JSON ({exc.__class__.__name__})") from None
 
 
 def _role(value: Any) -> str | None:
@@ -189,7 +183,7 @@ def parse(documents: list[FeedDocument], as_of: str | None = None) -> ParsedFeed
     assert day is not None
     by_role: dict[str, tuple[FeedDocument, Any]] = {}
     for doc in documents:
-        value = _json(doc)
+        value = read_json(doc)
         role = _role(value)
         if role is None or role in by_role:
             raise FeedError(

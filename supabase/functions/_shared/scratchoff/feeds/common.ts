@@ -69,6 +69,21 @@ const GROUPED = /^[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?$/;
 const INTEGER = /^[0-9]+$/;
 const GROUPED_INTEGER = /^[0-9]{1,3}(?:,[0-9]{3})+$/;
 
+/** A JSON document (UTF-8, a byte-order mark allowed), else FeedError naming it. */
+export function readJson(doc: FeedDocument): unknown {
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(doc.data); // drops a BOM
+  } catch {
+    throw new FeedError(doc.name, null, null, "not JSON (UnicodeDecodeError)");
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new FeedError(doc.name, null, null, "not JSON (JSONDecodeError)");
+  }
+}
+
 /** A plain or thousands-grouped decimal ("1234", "1,234.50"), else null. */
 export function parseNumber(text: string): number | null {
   text = text.trim();

@@ -15,6 +15,7 @@ import {
   numberTiers,
   type ParsedFeed,
   parseIsoDate,
+  readJson,
   sortRows,
   type Tier,
 } from "./common.ts";
@@ -26,20 +27,6 @@ const quote = (value: unknown) => JSON.stringify(value ?? null); // a missing fi
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function readJson(doc: FeedDocument): unknown {
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(doc.data); // drops a BOM
-  } catch {
-    throw new FeedError(doc.name, null, null, "not JSON (UnicodeDecodeError)");
-  }
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new FeedError(doc.name, null, null, "not JSON (JSONDecodeError)");
-  }
 }
 
 /** A JSON array of games with `gameType` first (used to tell archived files apart). */
