@@ -24,6 +24,7 @@ from feed_loop import (
 )
 from stack_data import http
 
+from trainer.cli import main
 from trainer.ingest import ingest_archive
 
 # Games 2747 and 2753 first appear in the shipped export on 2026-07-19.
@@ -134,7 +135,11 @@ def test_a_refused_day_is_recovered_from_the_archive(stack, conn):
         assert refused == [] and loaded
         assert content_hash(conn, "ZE") == content_hash(conn, "ZD")
         assert counts(conn, "ZE")["days"] == 1
-        # Re-reading again changes nothing.
-        again, _ = ingest_archive("ZE", today, today, stack.db_url, lambda _m: None)
+        # Re-reading again (the command line) changes nothing.
+        command = ["ingest", "--archive", "--state", "ZE", "--from", today, "--to", today]
+        assert main([*command, "--db-url", stack.db_url]) == 0
         assert content_hash(conn, "ZE") == content_hash(conn, "ZD")
+        again, _ = ingest_archive("ZE", today, today, stack.db_url, lambda _m: None)
         assert again and all(c.inserted == c.updated == 0 for c in again)
+        # A state with nothing archived in the range: nothing to read, nothing refused.
+        assert main([*command[:-4], "--from", "2001-01-01", "--to", "2001-01-02"]) == 0
