@@ -124,6 +124,17 @@ def parse_iso_date(text: str) -> str | None:
     return iso_date(int(m[1]), int(m[2]), int(m[3])) if m else None
 
 
+def given_day(documents: list[FeedDocument], as_of: str | None, feed: str) -> str:
+    """The as-of date a feed without a date of its own must be given (YYYY-MM-DD), else
+    FeedError naming its documents; `feed` names it in the message ("New York's feed")."""
+    day = parse_iso_date(as_of) if isinstance(as_of, str) else None
+    if day is None:
+        names = ", ".join(d.name for d in documents) or "(no document)"
+        what = f"{feed} carries no date: give the as-of date, got {quote(as_of)}"
+        raise FeedError(names, None, None, what)
+    return day
+
+
 def format_dollars(amount: float) -> str:
     """The label of a plain cash prize: "$1,000", "$2.50"."""
     cents = math.floor(amount * 100 + 0.5)  # half up, as Math.round in the port

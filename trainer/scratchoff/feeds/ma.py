@@ -31,8 +31,8 @@ from trainer.scratchoff.feeds.common import (
     ParsedFeed,
     Tier,
     format_dollars,
+    given_day,
     number_tiers,
-    parse_iso_date,
     quote,
     read_json,
     sort_rows,
@@ -155,17 +155,11 @@ def _game(doc: FeedDocument, number: str, day: str) -> list[CanonicalRow]:
 
 def parse(documents: list[FeedDocument], as_of: str | None = None) -> ParsedFeed:
     """The canonical rows of one fetch: the game list and its scratch games' prize documents."""
-    names = ", ".join(d.name for d in documents) or "(no document)"
-    day = parse_iso_date(as_of) if isinstance(as_of, str) else None
-    if day is None:
-        raise FeedError(
-            names,
-            None,
-            None,
-            f"Massachusetts's feed carries no date: give the as-of date, got {quote(as_of)}",
-        )
+    day = given_day(documents, as_of, "Massachusetts's feed")
     if not documents:
-        raise FeedError(names, None, None, "Massachusetts's feed starts with the game list")
+        raise FeedError(
+            "(no document)", None, None, "Massachusetts's feed starts with the game list"
+        )
     ids = request_ids(documents[0])
     prizes = documents[1:]
     if len(prizes) != len(ids):

@@ -42,9 +42,9 @@ from trainer.scratchoff.feeds.common import (
     FeedError,
     ParsedFeed,
     Tier,
+    given_day,
     number_tiers,
     parse_count,
-    parse_iso_date,
     parse_number,
     quote,
     read_json,
@@ -172,15 +172,7 @@ def _status_games(name: str, rows: list[Any]) -> dict[str, _Game]:
 def parse(documents: list[FeedDocument], as_of: str | None = None) -> ParsedFeed:
     """The canonical rows of one snapshot (the prize-status rows plus the game list)."""
     names = ", ".join(d.name for d in documents) or "(no document)"
-    if as_of is None or parse_iso_date(as_of) is None:
-        raise FeedError(
-            names,
-            None,
-            None,
-            f"New York's feed carries no date: give the as-of date, got {quote(as_of)}",
-        )
-    day = parse_iso_date(as_of)
-    assert day is not None
+    day = given_day(documents, as_of, "New York's feed")
     by_role: dict[str, tuple[FeedDocument, Any]] = {}
     for doc in documents:
         value = read_json(doc)

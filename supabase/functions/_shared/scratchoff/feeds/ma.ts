@@ -12,9 +12,9 @@ import {
   type FeedDocument,
   FeedError,
   formatDollars,
+  givenDay,
   numberTiers,
   type ParsedFeed,
-  parseIsoDate,
   readJson,
   sortRows,
   type Tier,
@@ -172,18 +172,14 @@ function game(doc: FeedDocument, number: string, day: string): CanonicalRow[] {
 
 /** The canonical rows of one fetch: the game list and its scratch games' prize documents. */
 export function parse(documents: FeedDocument[], asOf?: string | null): ParsedFeed {
-  const names = documents.map((d) => d.name).join(", ") || "(no document)";
-  const day = typeof asOf === "string" ? parseIsoDate(asOf) : null;
-  if (day === null) {
-    throw new FeedError(
-      names,
-      null,
-      null,
-      `Massachusetts's feed carries no date: give the as-of date, got ${quote(asOf ?? null)}`,
-    );
-  }
+  const day = givenDay(documents, asOf, "Massachusetts's feed");
   if (documents.length === 0) {
-    throw new FeedError(names, null, null, "Massachusetts's feed starts with the game list");
+    throw new FeedError(
+      "(no document)",
+      null,
+      null,
+      "Massachusetts's feed starts with the game list",
+    );
   }
   const ids = requestIds(documents[0]);
   const prizes = documents.slice(1);

@@ -12,10 +12,10 @@ import {
   type CanonicalRow,
   type FeedDocument,
   FeedError,
+  givenDay,
   numberTiers,
   parseCount,
   type ParsedFeed,
-  parseIsoDate,
   parseNumber,
   readJson,
   sortRows,
@@ -161,15 +161,7 @@ function statusGames(name: string, rows: unknown[]): Map<string, Game> {
 /** The canonical rows of one snapshot (the prize-status rows plus the game list). */
 export function parse(documents: FeedDocument[], asOf?: string | null): ParsedFeed {
   const names = documents.map((d) => d.name).join(", ") || "(no document)";
-  const day = typeof asOf === "string" ? parseIsoDate(asOf) : null;
-  if (day === null) {
-    throw new FeedError(
-      names,
-      null,
-      null,
-      `New York's feed carries no date: give the as-of date, got ${JSON.stringify(asOf ?? null)}`,
-    );
-  }
+  const day = givenDay(documents, asOf, "New York's feed");
   const byRole = new Map<Role, [FeedDocument, unknown]>();
   for (const doc of documents) {
     const value = readJson(doc);
