@@ -9,7 +9,13 @@ import json
 from dataclasses import dataclass
 
 from trainer.scratchoff.feeds import FeedDocument
-from trainer.scratchoff.feeds.shipped import NY_DAY, new_york, texas_days
+from trainer.scratchoff.feeds.shipped import (
+    NY_DAY,
+    massachusetts,
+    new_york,
+    texas_days,
+    texas_with_pages,
+)
 
 
 @dataclass(frozen=True)
@@ -19,6 +25,7 @@ class Payload:
     documents: list[FeedDocument]
     as_of: str | None = None
     expect: tuple[int | None, str | None, str] | None = None
+    ids_of: int | None = None  # also compare request_ids of this document (a template's list)
 
 
 def _tx(name: str, data: bytes) -> list[FeedDocument]:
@@ -119,7 +126,7 @@ def bent_payloads() -> list[Payload]:
             expect=(11, "Game Number", "game 2400 ($20 Million Supreme) has no TOTAL row"),
         ),
         Payload(
-            "TX two documents", "TX", [first, first], expect=(None, None, "one scratchoff.csv")
+            "TX two exports", "TX", [first, first], expect=(None, None, "not Texas's game listing")
         ),
         Payload("unknown state", "MN", [first], expect=(None, None, "known: TX, NY")),
         Payload("NY as Texas", "TX", new_york()[:1], expect=(1, None, "not a Texas")),
@@ -184,3 +191,129 @@ def bent_payloads() -> list[Payload]:
         Payload("NY blank odds", "NY", _ny_with(listing=blank_odds), NY_DAY),
     ]
     return out
+
+
+def texas_page_payloads() -> list[Payload]:
+    """Every shipped Texas day with its listing and game pages (request_ids of the listing
+    compared too), and the ways the pages' layout can differ."""
+    days = texas_days()
+    out = [
+        Payload(f"TX pages {day}", "TX", texas_with_pages(doc), ids_of=1)
+        for day, doc in days.items()
+    ]
+    export, listing, *pages = texas_with_pages(next(iter(days.values())))
+    html = listing.data.decode()
+    unlinked = html.replace(
+        '<a href="/export/sites/lottery/Games/Scratch_Offs/details.html_', '<a href="x', 1
+    )
+    bare = pages[0].data.decode().replace("approximately", "about").replace("1 in", "one in")
+    return [
+        *out,
+        Payload(
+            "TX pages: a listing row without its page link",
+            "TX",
+            [export, FeedDocument("all.html", unlinked.encode()), *pages],
+            expect=(2, "Game Number", "does not link to details.html_<page id>.html"),
+            ids_of=1,
+        ),
+        Payload(
+            "TX pages: one page missing",
+            "TX",
+            [export, listing, *pages[1:]],
+            expect=(None, None, f"the listing names {len(pages)} game pages, {len(pages) - 1}"),
+        ),
+        Payload(
+            "TX pages: a page in other words (its game keeps odds and tickets unknown)",
+            "TX",
+            [export, listing, FeedDocument(pages[0].name, bare.encode()), *pages[1:]],
+        ),
+        Payload(
+            "TX pages: a listing of no games",
+            "TX",
+            [export, FeedDocument("all.html", b"<html><table></table></html>")],
+            expect=(None, None, "not Texas's game listing"),
+            ids_of=1,
+        ),
+    ]
+
+
+def _ma_with(change: object) -> list[FeedDocument]:
+    """Massachusetts's fetch with its first prize document (game 2410) changed by `change`."""
+    _day, (games, first, *rest) = massachusetts()
+    doc = json.loads(first.data)
+    change(doc)  # type: ignore[operator]
+    return [games, FeedDocument(first.name, json.dumps(doc).encode()), *rest]
+
+
+def massachusetts_payloads() -> list[Payload]:
+    """Massachusetts's documented layout (request_ids of its list compared too) and a refusal of
+    every field the adapter relies on."""
+    day, docs = massachusetts()
+
+    def tier(field: str, value: object):
+        return lambda d: d["prizeTiers"][2].__setitem__(field, value)
+
+    def top(field: str, value: object):
+        return lambda d: d.__setitem__(field, value)
+
+    bent = [
+        (
+            "tier count not whole",
+            tier("totalPrizes", "240"),
+            (3, "totalPrizes", "not a whole count"),
+        ),
+        (
+            "checksum",
+            tier("paidPrizes", 62),
+            (3, "prizesRemaining", "!= totalPrizes 240 - paidPrizes 62"),
+        ),
+        (
+            "prize not dollars",
+            tier("prizeAmount", "$10,000"),
+            (3, "prizeAmount", "not a prize in dollars"),
+        ),
+        ("tier type", tier("type", "SECOND"), (3, "type", "not REGULAR or TOP")),
+        (
+            "other game",
+            top("massGameID", 2395),
+            (None, "massGameID", "is not the listed game 2410"),
+        ),
+        ("odds in words", top("odds", "one in three"), (None, "odds", 'not "1 in X"')),
+        (
+            "no price",
+            lambda d: d.pop("ticketCost"),
+            (None, "ticketCost", "not a ticket price: null"),
+        ),
+        ("no tiers", top("prizeTiers", []), (None, "prizeTiers", "not a non-empty list")),
+    ]
+    ny_status, ny_list = new_york()
+    return [
+        Payload("MA documented layout", "MA", docs, day, ids_of=0),
+        *[
+            Payload(f"MA {what}", "MA", _ma_with(change), day, expect=want)
+            for what, change, want in bent
+        ],
+        Payload("MA no date", "MA", docs, None, expect=(None, None, "carries no date")),
+        Payload(
+            "MA a prize document missing",
+            "MA",
+            docs[:-1],
+            day,
+            expect=(None, None, "the list names 3 scratch games, 2 prize documents"),
+        ),
+        Payload(
+            "MA given New York's documents",
+            "MA",
+            [ny_status, ny_list],
+            day,
+            expect=(1, "gameType", "not a string: null"),
+            ids_of=0,
+        ),
+        Payload(
+            "MA given Texas's export",
+            "MA",
+            [next(iter(texas_days().values()))],
+            day,
+            expect=(None, None, "not JSON"),
+        ),
+    ]

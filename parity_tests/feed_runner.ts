@@ -6,17 +6,24 @@
  *     parity_tests/feed_runner.ts < request.json > response.json
  *
  * Request (stdin): {"payloads": [{"id": "...", "state": "TX", "as_of": null | "YYYY-MM-DD",
- *   "documents": [{"name": "...", "b64": "<base64 bytes>"}]}]}
+ *   "ids_of": null | k, "documents": [{"name": "...", "b64": "<base64 bytes>"}]}]}
  * Response (stdout): {"ms": elapsed, "results": [{"id", "as_of", "rows": [...CanonicalRow]} or
- *   {"id", "error": {"document", "row", "column", "message"}}]}
+ *   {"id", "error": {"document", "row", "column", "message"}}, with "request_ids" (or
+ *   "request_ids_error") of document k when ids_of is given]}
  * No permissions: it reads stdin and writes stdout only.
  */
-import { FeedError, parseFeed } from "../supabase/functions/_shared/scratchoff/feeds/registry.ts";
+import {
+  type FeedDocument,
+  FeedError,
+  parseFeed,
+  requestIds,
+} from "../supabase/functions/_shared/scratchoff/feeds/registry.ts";
 
 interface PayloadIn {
   id: string;
   state: string;
   as_of: string | null;
+  ids_of: number | null;
   documents: { name: string; b64: string }[];
 }
 
@@ -27,15 +34,29 @@ function bytes(b64: string): Uint8Array {
   return out;
 }
 
+function refusal(err: unknown): Record<string, unknown> {
+  if (!(err instanceof FeedError)) throw err;
+  const { document, row, column, message } = err;
+  return { document, row, column, message };
+}
+
+/** requestIds of document `ids_of`, when the case asks. */
+function ids(p: PayloadIn, documents: FeedDocument[]): Record<string, unknown> {
+  if (p.ids_of === null) return {};
+  try {
+    return { request_ids: requestIds(p.state, documents[p.ids_of]) };
+  } catch (err) {
+    return { request_ids_error: refusal(err) };
+  }
+}
+
 function solve(p: PayloadIn): Record<string, unknown> {
   const documents = p.documents.map((d) => ({ name: d.name, data: bytes(d.b64) }));
   try {
     const feed = parseFeed(p.state, documents, p.as_of);
-    return { id: p.id, as_of: feed.asOf, rows: feed.rows };
+    return { id: p.id, as_of: feed.asOf, rows: feed.rows, ...ids(p, documents) };
   } catch (err) {
-    if (!(err instanceof FeedError)) throw err;
-    const { document, row, column, message } = err;
-    return { id: p.id, error: { document, row, column, message } };
+    return { id: p.id, error: refusal(err), ...ids(p, documents) };
   }
 }
 

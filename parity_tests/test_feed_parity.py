@@ -14,25 +14,45 @@ from typing import Any
 
 import pytest
 
-from parity_tests.feed_cases import Payload, bent_payloads, shipped_payloads
+from parity_tests.feed_cases import (
+    Payload,
+    bent_payloads,
+    massachusetts_payloads,
+    shipped_payloads,
+    texas_page_payloads,
+)
 from parity_tests.ort_web import REPO, run_deno_json
 from parity_tests.reporting import report
-from trainer.scratchoff.feeds import FeedError, parse_feed
+from trainer.scratchoff.feeds import FeedError, parse_feed, request_ids
 
 RUNNER = REPO / "parity_tests" / "feed_runner.ts"
+
+
+def _error(e: FeedError) -> dict[str, Any]:
+    return {"document": e.file, "row": e.row, "column": e.column, "message": str(e)}
+
+
+def _ids(p: Payload) -> dict[str, Any]:
+    """request_ids of the payload's listing document, when the case asks (else nothing)."""
+    if p.ids_of is None:
+        return {}
+    try:
+        return {"request_ids": request_ids(p.state, p.documents[p.ids_of])}
+    except FeedError as e:
+        return {"request_ids_error": _error(e)}
 
 
 def _python(p: Payload) -> dict[str, Any]:
     try:
         feed = parse_feed(p.state, p.documents, p.as_of)
     except FeedError as e:
-        return {"error": {"document": e.file, "row": e.row, "column": e.column, "message": str(e)}}
-    return {"as_of": feed.as_of, "rows": [r.as_dict() for r in feed.rows]}
+        return {"error": _error(e), **_ids(p)}
+    return {"as_of": feed.as_of, "rows": [r.as_dict() for r in feed.rows], **_ids(p)}
 
 
 @pytest.fixture(scope="module")
 def payloads() -> list[Payload]:
-    return shipped_payloads() + bent_payloads()
+    return shipped_payloads() + bent_payloads() + texas_page_payloads() + massachusetts_payloads()
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +63,7 @@ def both(payloads: list[Payload]) -> list[tuple[Payload, dict[str, Any], dict[st
                 "id": p.id,
                 "state": p.state,
                 "as_of": p.as_of,
+                "ids_of": p.ids_of,
                 "documents": [
                     {"name": d.name, "b64": base64.b64encode(d.data).decode()} for d in p.documents
                 ],
@@ -58,12 +79,14 @@ def both(payloads: list[Payload]) -> list[tuple[Payload, dict[str, Any], dict[st
 
 def test_every_shipped_payload_gives_identical_rows(both: list) -> None:
     shipped = [(p, py, ts) for p, py, ts in both if p.expect is None]
-    assert len([p for p, _py, _ts in shipped if p.state == "TX" and "harmless" not in p.id]) == 115
+    assert len([p for p, _py, _ts in shipped if p.id.startswith("TX 2")]) == 115
+    assert len([p for p, _py, _ts in shipped if p.id.startswith("TX pages 2")]) == 115
     rows = 0
     for p, py, ts in shipped:
         assert "error" not in py, (p.id, py)
         assert ts.get("error") is None, (p.id, ts.get("error"))
         assert ts["as_of"] == py["as_of"], p.id
+        assert ts.get("request_ids") == py.get("request_ids"), p.id
         assert len(ts["rows"]) == len(py["rows"]), p.id
         for a, b in zip(py["rows"], ts["rows"], strict=True):
             assert a == b, (p.id, a, b)
@@ -79,6 +102,7 @@ def test_every_bent_payload_is_refused_alike(both: list) -> None:
         assert "error" in py, p.id
         assert ts.get("error") is not None, (p.id, "TypeScript accepted it")
         assert ts["error"] == py["error"], p.id
+        assert ts.get("request_ids_error") == py.get("request_ids_error"), p.id
         row, column, words = p.expect
         assert (py["error"]["row"], py["error"]["column"]) == (row, column), p.id
         assert words in py["error"]["message"], p.id

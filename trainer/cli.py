@@ -9,7 +9,13 @@ from pathlib import Path
 
 
 def _ingest(args: argparse.Namespace) -> int:
-    from trainer.ingest import ingest_files
+    from trainer.ingest import ingest_archive, ingest_files
+
+    if args.archive:
+        if not (args.state and args.day_from and args.day_to):
+            raise ValueError("--archive needs --state, --from and --to")
+        _counts, refused = ingest_archive(args.state, args.day_from, args.day_to, args.db_url)
+        return 1 if refused else 0
 
     ingest_files(
         scratchoff=args.scratchoff, powerball=args.powerball, db_url=args.db_url, as_of=args.as_of
@@ -134,6 +140,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--powerball", nargs="*", default=None, help="draw files; default: the shipped draws"
     )
+    p.add_argument(
+        "--archive",
+        action="store_true",
+        help="re-read the feeds the ingest function archived (feed_payloads) for --state, dated"
+        " --from..--to, with the state's adapter as it is now",
+    )
+    p.add_argument("--state", default=None, help="with --archive: the state code, e.g. TX")
+    p.add_argument("--from", dest="day_from", default=None, help="with --archive: YYYY-MM-DD")
+    p.add_argument("--to", dest="day_to", default=None, help="with --archive: YYYY-MM-DD")
     p.add_argument("--db-url", default=None, help="default: $SUPABASE_DB_URL or the local stack")
     p.set_defaults(run=_ingest)
 

@@ -1,6 +1,8 @@
 """`python -m trainer ingest`: canonical files, or archived official feed payloads (a Texas
 scratchoff.csv, a New York pair, a .tar.gz of them: trainer.scratchoff.feeds.files) -> PostgreSQL
 (games, prize_tier_snapshots, the day's analytics in historical_snapshots, powerball_draws).
+`--archive --state ST --from D --to D`: the state's fetches stored by the `ingest` function
+(feed_payloads) re-read with its adapter as it is now (trainer.scratchoff.feeds.archive).
 
 Each file is validated completely before the database is touched (trainer/rules.py: what is
 refused, what is recorded as a warning), then checked against the stored history and written in
@@ -16,11 +18,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from trainer.data import DataError
 from trainer.db import Counts, connect
 from trainer.modeling import Progress, print_progress
 from trainer.powerball.load import POWERBALL_FILE, load_powerball
 from trainer.powerball.store import write_powerball
-from trainer.scratchoff.feeds.files import Source, sources
+from trainer.scratchoff.feeds import parse_feed
+from trainer.scratchoff.feeds.archive import archived_fetches
+from trainer.scratchoff.feeds.files import Source, rows_frame, sources
 from trainer.scratchoff.load import TEXAS_FILE, load_scratchoff, validate_scratchoff
 from trainer.scratchoff.store import write_scratchoff
 
@@ -55,6 +60,41 @@ def ingest_files(
                     progress(f"  {c}")
                     counts.append(c)
     return counts
+
+
+def ingest_archive(
+    state: str,
+    day_from: str,
+    day_to: str,
+    db_url: str | None = None,
+    progress: Progress = print_progress,
+) -> tuple[list[Counts], list[str]]:
+    """Re-reads the archived fetches of `state` dated day_from..day_to with the adapter its
+    feed source names now, each validated and written in its own transaction as a feed file is
+    (a day already stored changes nothing). A fetch still refused is reported and skipped; the
+    others load. Returns the counts and the refusals."""
+    warn = partial(_say, progress)
+    counts: list[Counts] = []
+    refused: list[str] = []
+    with connect(db_url) as conn:
+        fetches = archived_fetches(conn, state.upper(), day_from, day_to)
+        progress(f"{len(fetches)} archived fetches of {state.upper()} dated {day_from}..{day_to}")
+        for fetch in fetches:
+            try:
+                feed = parse_feed(fetch.layout, fetch.documents, fetch.as_of_hint)
+                frame = validate_scratchoff(rows_frame(feed.rows), f"{fetch.name}{FEED_ROWS}")
+                # Validated as the adapter's state (its rules), stored under the source's code,
+                # as the ingest function does.
+                frame["state"] = state.upper()
+                progress(f"loading {len(frame)} rows of {feed.as_of} from {fetch.name}")
+                with conn.transaction():
+                    for c in write_scratchoff(conn, frame, warn=warn):
+                        progress(f"  {c}")
+                        counts.append(c)
+            except DataError as exc:
+                refused.append(f"{fetch.name}: {exc}")
+                progress(f"  refused: {exc}")
+    return counts, refused
 
 
 def _loader(source: Source) -> Callable[[], pd.DataFrame]:

@@ -22,6 +22,8 @@ One module per section (each can be skipped with --skip):
            daily-batch process spawned for it; run twice.
   ingest   (ingest.py) `ingest` through the gateway and the loopback feed server: one Texas day
            in the function, new and again; 50 states' feeds of one day in one call, end to end.
+  feeds    (feeds.py) every enabled state's feed with its per-game requests (Texas's game pages,
+           Massachusetts's prize documents, ...) in one `ingest` call, end to end.
   onnx     (model_files.py) each .onnx size from onnx_models/manifest.json.
   native   (native.py) the same single-game prediction in Python in process (metrics, features,
            the four models, the prediction row): onnxruntime and the refitted native models.

@@ -20,6 +20,7 @@ from .batch import bench_batch
 from .cold import bench_cold
 from .common import EXTRA_CODES, ROOT, SECTIONS, STATES, Bench, BenchError, log, render
 from .export import bench_export
+from .feeds import bench_feeds
 from .ingest import bench_ingest
 from .model_files import bench_onnx
 from .native import bench_native
@@ -124,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         "batch": bench_batch,
         "scale": bench_scale,
         "ingest": bench_ingest,
+        "feeds": bench_feeds,
         "onnx": bench_onnx,
         "native": bench_native,
         "export": bench_export,

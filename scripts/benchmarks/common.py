@@ -17,7 +17,18 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS_DIR = ROOT / "supabase" / "functions"
 SHIM = ROOT / "scripts" / "local" / "edge_runtime_shim.ts"
-SECTIONS = ["predict", "peer", "cold", "batch", "scale", "ingest", "onnx", "native", "export"]
+SECTIONS = [
+    "predict",
+    "peer",
+    "cold",
+    "batch",
+    "scale",
+    "ingest",
+    "feeds",
+    "onnx",
+    "native",
+    "export",
+]
 MB = 1024 * 1024
 # The 50 US states: the Texas games are replicated under each code for the scale test.
 STATE_CODES = (

@@ -5,10 +5,16 @@ the demo and the bench.
     python scripts/local/feed_server.py [--port N] [--day YYYY-MM-DD]
 
 Paths (the first segment is the state the URL is for, so one payload can stand in for many states,
-as the bench's 50 replicated states do):
+as the bench's 50 replicated states do; the last is the official URL's last path segment, which is
+how scripts/stack points every feed_sources request here; a query string is ignored):
     GET /<ST>/tx/scratchoff.csv       Texas's export, the latest shipped day on or before the day
-    GET /<ST>/ny/prize_status.json    New York's open-data prize status rows } one snapshot
-    GET /<ST>/ny/game_list.json       New York's game list                  } (2025-10-13)
+    GET /<ST>/tx/all.html             Texas's game listing: the games of that day's export
+    GET /<ST>/tx/details.html_<id>.html   a game's page (tickets printed, overall odds)
+    GET /<ST>/ny/nzqa-7unk.json       New York's open-data prize status rows } one snapshot
+    GET /<ST>/ny/scratch_off_data     New York's game list                  } (2025-10-13)
+        (also as prize_status.json and game_list.json)
+    GET /<ST>/ma/games                Massachusetts's game list           } its documented layout
+    GET /<ST>/ma/instant-game-prizes?gameID=<id>   a game's prizes      } (invented values)
 Each answer carries Last-Modified (the payload's day), as the states' servers do.
 
 Control (what a test or the demo changes between runs; loopback only, like the rest):
@@ -34,15 +40,25 @@ import io
 import json
 import os
 import re
+import sys
 import tarfile
 import threading
 import time
+import urllib.parse
 import urllib.request
 from datetime import UTC, date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+from trainer.scratchoff.feeds.shipped import (  # noqa: E402
+    export_games,
+    massachusetts_files,
+    texas_listing,
+    texas_pages,
+)
+
 FEEDS_DIR = ROOT / "trainer" / "data" / "feeds"
 TX_ARCHIVE = "tx_scratchoff_csv_2026-03-29_to_2026-07-21.tar.gz"
 NY_DAY = "2025-10-13"
@@ -50,6 +66,8 @@ NY_FILES = {
     "prize_status.json": f"ny_prize_status_{NY_DAY}.json.gz",
     "game_list.json": f"ny_game_list_{NY_DAY}.json.gz",
 }
+# The last path segments of New York's official URLs (feed_sources), as the stack rewrites them.
+NY_ALIASES = {"nzqa-7unk.json": "prize_status.json", "scratch_off_data": "game_list.json"}
 HOSTILE = {"future", "control", "subcent", "rising", "repriced"}
 FAULTS = {"timeout", "500", "html", "truncated", "invalid"} | HOSTILE
 TIMEOUT_S = 30
@@ -131,9 +149,16 @@ def hostile(payload: bytes, fault: str) -> bytes:
 class FeedState:
     """What the server serves now; changed through /_control."""
 
-    def __init__(self, texas: dict[str, bytes], ny: dict[str, bytes], day: str | None) -> None:
+    def __init__(
+        self,
+        texas: dict[str, bytes],
+        ny: dict[str, bytes],
+        day: str | None,
+        pages: dict[str, bytes] | None = None,
+    ) -> None:
         self.texas = texas
         self.ny = ny
+        self.pages = pages or {}
         self.lock = threading.Lock()
         self.day = day
         self.faults: dict[str, str] = {}
@@ -143,6 +168,17 @@ class FeedState:
             day = self.day
         shipped = [d for d in self.texas if day is None or d <= day]
         return shipped[-1] if shipped else None
+
+    def texas_document(self, day: str, name: str) -> tuple[bytes, str] | None:
+        """(bytes, content type) of a Texas document of `day`, or None."""
+        if name == "scratchoff.csv":
+            return self.texas[day], "text/csv; charset=ISO-8859-1"
+        if name == "all.html":
+            listing = texas_listing(self.pages["all.html"], export_games(self.texas[day]))
+            return listing, "text/html; charset=UTF-8"
+        if name.startswith("details.html_") and name in self.pages:
+            return self.pages[name], "text/html; charset=UTF-8"
+        return None
 
     def control(self, body: dict) -> None:
         with self.lock:
@@ -161,6 +197,18 @@ class FeedState:
     def snapshot(self) -> dict:
         with self.lock:
             return {"day": self.day, "faults": dict(self.faults), "days": list(self.texas)}
+
+
+def massachusetts_document(name: str, path: str) -> tuple[str, bytes] | None:
+    """(day, bytes) of a Massachusetts document: the game list, or a game's prizes (?gameID=)."""
+    fixture = massachusetts_files()
+    if name == "games":
+        return fixture["day"], json.dumps(fixture["games"]).encode()
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(path).query)
+    game = (query.get("gameID") or [""])[0]
+    if name == "instant-game-prizes" and game in fixture["prizes"]:
+        return fixture["day"], json.dumps(fixture["prizes"][game]).encode()
+    return None
 
 
 def http_date(day: str) -> str:
@@ -191,7 +239,8 @@ def make_handler(state: FeedState) -> type[BaseHTTPRequestHandler]:
             if self.path == "/_control":
                 self.send_json(200, state.snapshot())
                 return
-            match = re.fullmatch(r"/([A-Za-z]{2})/(tx/scratchoff\.csv|ny/[a-z_]+\.json)", self.path)
+            path = self.path.split("?", 1)[0]
+            match = re.fullmatch(r"/([A-Za-z]{2})/((?:tx|ny|ma)/[A-Za-z0-9_.-]+)", path)
             if match is None:
                 self.send_json(404, {"error": f"no feed at {self.path}"})
                 return
@@ -201,14 +250,27 @@ def make_handler(state: FeedState) -> type[BaseHTTPRequestHandler]:
                 if day is None:
                     self.send_json(404, {"error": "no Texas day on or before the chosen day"})
                     return
-                payload, content_type = state.texas[day], "text/csv; charset=ISO-8859-1"
+                found = state.texas_document(day, doc.removeprefix("tx/"))
+                if found is None:
+                    self.send_json(404, {"error": f"no Texas document {doc}"})
+                    return
+                payload, content_type = found
+            elif doc.startswith("ma/"):
+                found = massachusetts_document(doc.removeprefix("ma/"), self.path)
+                if found is None:
+                    self.send_json(404, {"error": f"no Massachusetts document {self.path}"})
+                    return
+                day, payload = found
+                content_type = "application/json"
             else:
-                name = doc.removeprefix("ny/")
+                name = NY_ALIASES.get(doc.removeprefix("ny/"), doc.removeprefix("ny/"))
                 if name not in state.ny:
                     self.send_json(404, {"error": f"no New York document {name}"})
                     return
                 day, payload, content_type = NY_DAY, state.ny[name], "application/json"
             fault = state.snapshot()["faults"].get(st)
+            if fault in ("truncated", "invalid") and doc.endswith(".html"):
+                fault = None  # a page is served whole: these faults bend the data documents
             if fault == "timeout":
                 time.sleep(TIMEOUT_S)
             elif fault == "500":
@@ -221,17 +283,20 @@ def make_handler(state: FeedState) -> type[BaseHTTPRequestHandler]:
                 payload = truncate(payload)
             elif fault == "invalid":
                 payload = corrupt(payload)
-            elif fault in HOSTILE and doc.startswith("tx/"):
+            elif fault in HOSTILE and doc == "tx/scratchoff.csv":
                 payload = hostile(payload, fault)
             self.send(200, payload, content_type, day)
 
         def do_POST(self) -> None:  # noqa: N802
+            # The body is read first, always: left unread it would be taken for the next request
+            # on the kept-alive connection.
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length)
             if self.path != "/_control":
                 self.send_json(405, {"error": "only /_control takes POST"})
                 return
-            length = int(self.headers.get("Content-Length") or 0)
             try:
-                state.control(json.loads(self.rfile.read(length) or b"{}"))
+                state.control(json.loads(body or b"{}"))
             except (ValueError, TypeError, AttributeError) as exc:
                 self.send_json(422, {"error": str(exc)})
                 return
@@ -243,7 +308,8 @@ def make_handler(state: FeedState) -> type[BaseHTTPRequestHandler]:
 def serve(port: int, day: str | None, feeds_dir: Path = FEEDS_DIR) -> ThreadingHTTPServer:
     texas = load_texas(feeds_dir / TX_ARCHIVE)
     ny = {name: gzip.decompress((feeds_dir / f).read_bytes()) for name, f in NY_FILES.items()}
-    server = ThreadingHTTPServer(("127.0.0.1", port), make_handler(FeedState(texas, ny, day)))
+    feed = FeedState(texas, ny, day, texas_pages())
+    server = ThreadingHTTPServer(("127.0.0.1", port), make_handler(feed))
     server.daemon_threads = True
     return server
 

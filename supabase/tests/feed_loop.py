@@ -4,6 +4,7 @@ other tests read is never touched), call `ingest`, and hash a state's stored con
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +17,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 from local.feed_server import control as feed_control  # noqa: E402 (scripts/ is no package)
 
 TX_PATH = "tx/scratchoff.csv"
+# Texas with its game pages: the export, the listing, a details page per listed game.
+TX_WITH_PAGES = [
+    {"url": "tx/scratchoff.csv"},
+    {"url": "tx/all.html"},
+    {"url": "tx/details.html_{id}.html", "each": 1},
+]
 
 
 def shipped_days(feed_url: str) -> list[str]:
@@ -47,10 +54,25 @@ def drop_state(conn: psycopg.Connection, state: str) -> None:
 def test_sources(
     conn: psycopg.Connection, feed_url: str, states: dict[str, str], only: bool = False
 ) -> Iterator[None]:
-    """Feed sources for test-only state codes ({state: the server path it reads}, layout TX) on a
-    clean slate; with only=True every other source is disabled meanwhile (for the cron job's
-    command, which ingests every enabled source). Afterwards all of it is removed or restored, and
-    the feed server serves the latest day without faults again."""
+    """Feed sources for test-only state codes ({state: the server path it reads}, layout TX)."""
+    rows = {state: ("TX", [{"url": path}]) for state, path in states.items()}
+    with request_sources(conn, feed_url, rows, only):
+        yield
+
+
+@contextmanager
+def request_sources(
+    conn: psycopg.Connection,
+    feed_url: str,
+    states: dict[str, tuple[str, list[dict]]],
+    only: bool = False,
+    **columns: object,
+) -> Iterator[None]:
+    """Feed sources for test-only state codes ({state: (layout, requests)}, each request's url a
+    path under <feed server>/<state>/) on a clean slate, with `columns` of feed_sources set; with
+    only=True every other source is disabled meanwhile (for the cron job's command, which ingests
+    every enabled source). Afterwards all of it is removed or restored, and the feed server serves
+    the latest day without faults again."""
     for state in states:
         drop_state(conn, state)
     disabled: list[str] = []
@@ -61,12 +83,17 @@ def test_sources(
                 "update public.feed_sources set enabled = false where enabled returning state"
             ).fetchall()
         ]
-    for state, path in states.items():
+    for state, (layout, requests) in states.items():
+        full = [{**r, "url": f"{feed_url}/{state}/{r['url']}"} for r in requests]
         conn.execute(
-            "insert into public.feed_sources (state, layout, urls, timeout_ms)"
-            " values (%s, 'TX', array[%s], 20000)",
-            (state, f"{feed_url}/{state}/{path}"),
+            "insert into public.feed_sources (state, layout, requests, timeout_ms)"
+            " values (%s, %s, %s::jsonb, 20000)",
+            (state, layout, json.dumps(full)),
         )
+        for column, value in columns.items():
+            conn.execute(
+                f"update public.feed_sources set {column} = %s where state = %s", (value, state)
+            )
     try:
         yield
     finally:
@@ -77,6 +104,22 @@ def test_sources(
             conn.execute(
                 "update public.feed_sources set enabled = true where state = any(%s)", (disabled,)
             )
+
+
+def enabled_copies(conn: psycopg.Connection, feed_url: str, prefix: str) -> dict[str, tuple]:
+    """Every enabled feed source as a test-only copy, {code: (layout, requests, the real state)}:
+    codes prefix + A, B, ...; the same layout and requests, read under the copy's own path on the
+    feed server (so that a fault can hit one copy)."""
+    rows = conn.execute(
+        "select state, layout, requests from public.feed_sources where enabled order by state"
+    ).fetchall()
+    copies: dict[str, tuple] = {}
+    for (state, layout, requests), letter in zip(rows, "ABCDEFGHIJKLMNOPQRSTUVWXYZ", strict=False):
+        base = f"{feed_url}/{state}/"
+        paths = [{**r, "url": r["url"].removeprefix(base)} for r in requests]
+        assert all(not p["url"].startswith("http") for p in paths), (state, "not on loopback")
+        copies[prefix + letter] = (layout, paths, state)
+    return copies
 
 
 # One md5 per table of a state's stored content, by game number (ids and the state code left

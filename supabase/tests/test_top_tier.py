@@ -60,7 +60,8 @@ def documents() -> dict[str, bytes]:
 def feed_urls(documents) -> Iterator[list[str]]:
     """A LOCAL STAND-IN for New York's two URLs serving the bent pair (loopback, a free port),
     dated NY_DAY by Last-Modified as the state's servers date theirs."""
-    day = datetime.fromisoformat(NY_DAY).replace(tzinfo=UTC)
+    # Midday: NY_DAY in any US time zone (the as-of is the Last-Modified day in the state's).
+    day = datetime.fromisoformat(NY_DAY).replace(hour=12, tzinfo=UTC)
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, fmt: str, *args) -> None:

@@ -1,7 +1,7 @@
 // ingest: called by the pg_cron schedule at 07:30 UTC (net.http_post with the service role key),
 // half an hour before the daily batch. For every enabled row of feed_sources (or the `states`
-// asked for): fetch its documents with the source's time-out, archive every payload fetched
-// (feed_payloads: nothing fetched is lost, the same bytes are stored once), parse and validate it
+// asked for): fetch its requests (feeds.ts: templates over ids, caps, time-outs), archive every
+// payload fetched (feed_payloads: nothing fetched is lost, the same answer is stored once), parse and validate it
 // with the state's adapter, pass its rows through the door (_shared/input_rules.ts: the rules of
 // `python -m trainer ingest`, trainer/rules.py) and write the state's new day in one transaction,
 // checked against the stored history first. Every state gets an ingest_runs row; a failing or
@@ -17,8 +17,8 @@ import {
   type ScratchoffRow,
   validateFeedRows,
 } from "../_shared/input_rules.ts";
-import { parseFeed } from "../_shared/scratchoff/feeds/registry.ts";
-import { FeedFailure, type FeedSource, fetchDocument, type Fetched, refusal } from "./feeds.ts";
+import { parseFeed, requestIds } from "../_shared/scratchoff/feeds/registry.ts";
+import { dateHint, FeedFailure, type FeedSource, type Fetched, fetchSource } from "./feeds.ts";
 import { archive, lockState, recordRun, type Run, writeDay } from "./store.ts";
 
 function parseStates(value: unknown): string[] | null {
@@ -35,20 +35,19 @@ function parseStates(value: unknown): string[] | null {
 async function sources(states: string[] | null): Promise<FeedSource[]> {
   return await withDb((sql) =>
     sql.unsafe<FeedSource[]>(
-      `select state, layout, urls, timeout_ms from public.feed_sources
+      `select state, layout, requests, timeout_ms, state_timeout_ms, max_requests, concurrency,
+         time_zone from public.feed_sources
        where enabled and ($1::text is null or state in (select jsonb_array_elements_text($1::text::jsonb))) order by state`,
       [jsonList(states)],
     )
   );
 }
 
-/** The as-of date for a feed that carries none in its data (New York): the day of the documents'
- * Last-Modified header (the latest one), else the day they were fetched (UTC). Texas's feed names
- * its own date and ignores this. */
-export function dateHint(docs: Fetched[]): string {
-  const stamps = docs.map((d) => Date.parse(d.last_modified ?? "")).filter(Number.isFinite);
-  const when = stamps.length > 0 ? new Date(Math.max(...stamps)) : new Date();
-  return when.toISOString().slice(0, 10);
+/** The documents of a fetch in messages: their URLs, or the first and a count (a feed with one
+ * request per game). */
+function documentsName(docs: Fetched[]): string {
+  if (docs.length <= 3) return docs.map((d) => d.url).join(", ");
+  return `${docs[0].url} and ${docs.length - 1} more documents`;
 }
 
 /** One state, start to end; never throws (a failure is the run's outcome). */
@@ -67,14 +66,10 @@ export async function ingestState(source: FeedSource): Promise<Run> {
   };
   let fetched: Fetched[] = [];
   try {
-    const results = await Promise.allSettled(
-      source.urls.map((url) => fetchDocument(url, source.timeout_ms)),
-    );
-    fetched = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
-    const failed = results.find((r) => r.status === "rejected");
-    let problem = failed ? (failed as PromiseRejectedResult).reason.message as string : null;
-    problem ??= fetched.map((d) => refusal(d, source.layout)).find((p) => p !== null) ?? null;
-    const file = fetched.map((d) => d.url).join(", ") + FEED_ROWS;
+    const outcome = await fetchSource(source, (doc) => requestIds(source.layout, doc));
+    fetched = outcome.fetched;
+    let problem = outcome.problem;
+    const file = documentsName(fetched) + FEED_ROWS;
     let parsed = null;
     let rows: ScratchoffRow[] = [];
     if (problem === null) {
@@ -82,7 +77,7 @@ export async function ingestState(source: FeedSource): Promise<Run> {
         parsed = parseFeed(
           source.layout,
           fetched.map((d) => ({ name: d.url, data: d.body })),
-          dateHint(fetched),
+          dateHint(fetched.map((d) => d.last_modified), new Date(run.started_at), source.time_zone),
         );
         // The adapter's own state for the door (its time zone dates the future-date rule); the
         // rows are stored under the source's code.

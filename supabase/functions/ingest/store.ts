@@ -25,7 +25,8 @@ export interface Run {
   warnings: string[]; // values loaded as given but worth a look (trainer/rules.py: a price change)
 }
 
-/** Archives every fetched document (the same bytes from the same URL once); returns their ids. */
+/** Archives every fetched document with its request's method and body and its Last-Modified (the
+ * same answer to the same request once); returns their ids, in the documents' order. */
 export async function archive(
   sql: Db,
   state: string,
@@ -33,8 +34,12 @@ export async function archive(
   asOf: string | null,
 ): Promise<number[]> {
   if (docs.length === 0) return [];
-  const rows = docs.map((d) => ({
+  const rows = docs.map((d, n) => ({
+    n,
     url: d.url,
+    method: d.method,
+    request_body: d.request_body,
+    last_modified: d.last_modified,
     http_status: d.status,
     content_type: d.content_type,
     sha256: d.sha256,
@@ -43,19 +48,23 @@ export async function archive(
   const ids = await sql.unsafe<{ id: number }[]>(
     `with docs as (
        select * from jsonb_to_recordset($2::text::jsonb)
-         as d(url text, http_status int, content_type text, sha256 text, body text)
+         as d(n int, url text, method text, request_body text, last_modified text, http_status int,
+           content_type text, sha256 text, body text)
      ), added as (
-       insert into public.feed_payloads
-         (state, url, http_status, content_type, as_of, sha256, bytes, body)
-       select $1, url, http_status, content_type, $3::date, sha256,
+       insert into public.feed_payloads (state, url, method, request_body, last_modified,
+         http_status, content_type, as_of, sha256, bytes, body)
+       select distinct on (method, url, request_body, sha256) $1, url, method, request_body,
+         last_modified, http_status, content_type, $3::date, sha256,
          octet_length(decode(body, 'hex')), decode(body, 'hex')
        from docs
-       on conflict (state, url, sha256) do nothing
-       returning id, url, sha256
+       on conflict (state, method, url, request_body, sha256) do nothing
+       returning id, method, url, request_body, sha256
      )
      select coalesce(a.id, p.id) as id from docs d
-     left join added a on a.url = d.url and a.sha256 = d.sha256
-     left join public.feed_payloads p on p.state = $1 and p.url = d.url and p.sha256 = d.sha256`,
+     left join added a using (method, url, request_body, sha256)
+     left join public.feed_payloads p on p.state = $1 and p.method = d.method and p.url = d.url
+       and p.request_body = d.request_body and p.sha256 = d.sha256
+     order by d.n`,
     [state, JSON.stringify(rows), asOf],
   );
   return ids.map((r) => r.id);

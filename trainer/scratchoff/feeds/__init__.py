@@ -14,13 +14,15 @@ The TypeScript port (supabase/functions/_shared/scratchoff/feeds/, same module n
 parseFeed, detectState, FeedError) gives identical rows; parity_tests/test_feed_parity.py holds
 them together. Adding a state: one module here with STATE, looks_like(documents) and
 parse(documents, as_of), its twin in the port, an entry in ADAPTERS in both, and its fixture.
+A state whose source has a template request (one request per game, docs/states-and-feeds.md) also
+has request_ids(document): the ids its template is expanded over; `request_ids(state, document)`.
 """
 
 from __future__ import annotations
 
 from types import ModuleType
 
-from trainer.scratchoff.feeds import ny, tx
+from trainer.scratchoff.feeds import ma, ny, tx
 from trainer.scratchoff.feeds.common import (
     CanonicalRow,
     FeedDocument,
@@ -29,7 +31,7 @@ from trainer.scratchoff.feeds.common import (
     quote,
 )
 
-ADAPTERS: dict[str, ModuleType] = {"TX": tx, "NY": ny}
+ADAPTERS: dict[str, ModuleType] = {"TX": tx, "NY": ny, "MA": ma}
 KNOWN = ", ".join(ADAPTERS)
 
 __all__ = [
@@ -40,6 +42,7 @@ __all__ = [
     "ParsedFeed",
     "detect_state",
     "parse_feed",
+    "request_ids",
 ]
 
 
@@ -66,3 +69,17 @@ def parse_feed(state: str, documents: list[FeedDocument], as_of: str | None = No
             f"unknown feed layout for state {quote(state)}: known: {KNOWN}",
         )
     return adapter.parse(documents, as_of)
+
+
+def request_ids(state: str, document: FeedDocument) -> list[str]:
+    """The ids a state's template request is expanded over, listed in `document` (the document of
+    the request the template names); FeedError for a state whose adapter lists none."""
+    adapter = ADAPTERS.get(state.strip().upper())
+    if adapter is None or not hasattr(adapter, "request_ids"):
+        raise FeedError(
+            document.name,
+            None,
+            None,
+            f"state {quote(state)} lists no request ids (no template requests)",
+        )
+    return adapter.request_ids(document)

@@ -20,6 +20,7 @@ import math
 import re
 from dataclasses import asdict, dataclass
 from datetime import date
+from typing import Any
 
 from trainer.data import DataError
 
@@ -85,6 +86,14 @@ def quote(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+def read_json(doc: FeedDocument) -> Any:
+    """A JSON document (UTF-8, a byte-order mark allowed), else FeedError naming it."""
+    try:
+        return json.loads(doc.data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise FeedError(doc.name, None, None, f"not JSON ({exc.__class__.__name__})") from None
+
+
 def parse_number(text: str) -> float | None:
     """A plain or thousands-grouped decimal ("1234", "1,234.50"), else None. No sign, no exponent:
     a feed count or price never has one."""
@@ -113,6 +122,17 @@ def iso_date(year: int, month: int, day: int) -> str | None:
 def parse_iso_date(text: str) -> str | None:
     m = re.fullmatch(r"([0-9]{4})-([0-9]{2})-([0-9]{2})", text.strip())
     return iso_date(int(m[1]), int(m[2]), int(m[3])) if m else None
+
+
+def given_day(documents: list[FeedDocument], as_of: str | None, feed: str) -> str:
+    """The as-of date a feed without a date of its own must be given (YYYY-MM-DD), else
+    FeedError naming its documents; `feed` names it in the message ("New York's feed")."""
+    day = parse_iso_date(as_of) if isinstance(as_of, str) else None
+    if day is None:
+        names = ", ".join(d.name for d in documents) or "(no document)"
+        what = f"{feed} carries no date: give the as-of date, got {quote(as_of)}"
+        raise FeedError(names, None, None, what)
+    return day
 
 
 def format_dollars(amount: float) -> str:

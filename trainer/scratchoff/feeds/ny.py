@@ -42,11 +42,12 @@ from trainer.scratchoff.feeds.common import (
     FeedError,
     ParsedFeed,
     Tier,
+    given_day,
     number_tiers,
     parse_count,
-    parse_iso_date,
     parse_number,
     quote,
+    read_json,
     sort_rows,
 )
 
@@ -84,13 +85,6 @@ def prize_dollars(label: str, ticket_price: float) -> tuple[float, bool] | None:
 
 def _same_label(a: str, b: str) -> bool:
     return " ".join(a.split()).upper() == " ".join(b.split()).upper()
-
-
-def _json(doc: FeedDocument) -> Any:
-    try:
-        return json.loads(doc.data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise FeedError(doc.name, None, None, f"not JSON ({exc.__class__.__name__})") from None
 
 
 def _role(value: Any) -> str | None:
@@ -178,18 +172,10 @@ def _status_games(name: str, rows: list[Any]) -> dict[str, _Game]:
 def parse(documents: list[FeedDocument], as_of: str | None = None) -> ParsedFeed:
     """The canonical rows of one snapshot (the prize-status rows plus the game list)."""
     names = ", ".join(d.name for d in documents) or "(no document)"
-    if as_of is None or parse_iso_date(as_of) is None:
-        raise FeedError(
-            names,
-            None,
-            None,
-            f"New York's feed carries no date: give the as-of date, got {quote(as_of)}",
-        )
-    day = parse_iso_date(as_of)
-    assert day is not None
+    day = given_day(documents, as_of, "New York's feed")
     by_role: dict[str, tuple[FeedDocument, Any]] = {}
     for doc in documents:
-        value = _json(doc)
+        value = read_json(doc)
         role = _role(value)
         if role is None or role in by_role:
             raise FeedError(

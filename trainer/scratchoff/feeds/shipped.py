@@ -1,17 +1,22 @@
-"""The shipped official payloads (trainer/data/feeds/, see its README): the 115 Texas days and
-the New York snapshot, as the FeedDocuments a fetch of each feed would give."""
+"""The shipped official payloads (trainer/data/feeds/, see its README): the 115 Texas days, Texas's
+game pages, the New York snapshot and Massachusetts's documented layout, as the FeedDocuments a
+fetch of each feed would give."""
 
 from __future__ import annotations
 
 import gzip
+import json
 import re
 import tarfile
 from pathlib import Path
 
+from trainer.scratchoff.feeds import tx
 from trainer.scratchoff.feeds.common import FeedDocument
 
 FEEDS_DIR = Path(__file__).resolve().parents[2] / "data" / "feeds"
 TX_ARCHIVE = FEEDS_DIR / "tx_scratchoff_csv_2026-03-29_to_2026-07-21.tar.gz"
+TX_PAGES = FEEDS_DIR / "tx_game_pages_real_values_documented_layout.tar.gz"
+MA_FILE = FEEDS_DIR / "ma_documented_layout_invented_values.json"
 NY_DAY = "2025-10-13"
 NY_FILES = [
     FEEDS_DIR / f"ny_prize_status_{NY_DAY}.json.gz",
@@ -31,8 +36,59 @@ def texas_days() -> dict[str, FeedDocument]:
     return dict(sorted(out.items()))
 
 
+def texas_pages() -> dict[str, bytes]:
+    """Texas's listing and details pages by file name (`all.html`, `details.html_<id>.html`)."""
+    with tarfile.open(TX_PAGES, "r:gz") as tar:
+        return {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}  # type: ignore[union-attr]
+
+
+def texas_listing(listing: bytes, numbers: set[str]) -> bytes:
+    """The listing with only the rows of `numbers` (the games of one day's export: the state lists
+    the games on sale)."""
+    kept = [
+        line
+        for line in listing.decode().splitlines(keepends=True)
+        if not (m := re.match(r"<tr><td><a [^>]*>([0-9]+)</a>", line)) or m[1] in numbers
+    ]
+    return "".join(kept).encode()
+
+
+def export_games(export: bytes) -> set[str]:
+    """The game numbers of a Texas export (its rows begin with them)."""
+    return {m.decode() for m in re.findall(rb'^"?([0-9]+)"?,', export, re.M)}
+
+
+def texas_with_pages(export: FeedDocument) -> list[FeedDocument]:
+    """A Texas fetch: the export, the listing of its games and each listed game's page, in the
+    listing's order."""
+    pages = texas_pages()
+    listing = FeedDocument("all.html", texas_listing(pages["all.html"], export_games(export.data)))
+    details = [
+        FeedDocument(f"details.html_{i}.html", pages[f"details.html_{i}.html"])
+        for i in tx.request_ids(listing)
+    ]
+    return [export, listing, *details]
+
+
 def new_york() -> list[FeedDocument]:
     """The New York pair (prize-status rows, game list) of NY_DAY."""
     return [
         FeedDocument(p.name.removesuffix(".gz"), gzip.decompress(p.read_bytes())) for p in NY_FILES
     ]
+
+
+def massachusetts_files() -> dict:
+    """The Massachusetts fixture: {"day", "games": the list, "prizes": {id: prize document}}."""
+    return json.loads(MA_FILE.read_text())
+
+
+def massachusetts() -> tuple[str, list[FeedDocument]]:
+    """(its day, the documents of a fetch: the game list, then each scratch game's prizes)."""
+    fixture = massachusetts_files()
+    games = FeedDocument("games", json.dumps(fixture["games"]).encode())
+    ids = [str(g["id"]) for g in fixture["games"] if g["gameType"] == "Scratch"]
+    prizes = [
+        FeedDocument(f"instant-game-prizes?gameID={i}", json.dumps(fixture["prizes"][i]).encode())
+        for i in ids
+    ]
+    return fixture["day"], [games, *prizes]

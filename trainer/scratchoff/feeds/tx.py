@@ -1,4 +1,8 @@
-"""Texas: the Lottery's daily scratch-off export, `scratchoff.csv` (one document).
+"""Texas: the Lottery's daily scratch-off export, `scratchoff.csv`, and its game pages.
+
+Documents, in the source's order: the export; then (optional) the listing `all.html` and one
+details page per game, in the order of the page ids `request_ids(listing)` gives (the source's
+template request). The pages carry what the export lacks: tickets printed and overall odds.
 
 Layout (trainer/data/feeds/README.md): latin-1, CRLF; row 1 is the title
 "Scratch-Off Prizes as of MM/DD/YYYY" (the as-of date); row 2 the header Game Number, Game Name,
@@ -7,9 +11,13 @@ one row per prize level (Prize Level = the prize in dollars) followed by a `TOTA
 counts must equal the sums of the game's levels (a checksum: a game that fails it is refused,
 naming the game). Game Close Date is blank unless the game is closing; it is checked, not kept.
 
-The feed has no overall odds and no tickets printed (Texas publishes them on per-game pages):
-canonical rows carry None for both, and the loader keeps what the `games` table already knows.
-Tier 1 is the largest prize; a prize label is the amount as "$1,000".
+The export has no overall odds and no tickets printed; Texas publishes them on per-game pages.
+The listing is an HTML table whose rows begin with the game number and link to
+`details.html_<page id>.html`; a page says "approximately N tickets" (N with commas, maybe an
+asterisk) and the overall odds of winning any prize, "1 in X". A game's rows take both from its
+page (None where the page does not say one, or the game has no page: the loader then keeps what the
+`games` table already knows). A listing of no such rows, or a page count that is not the listing's,
+refuses the day. Tier 1 is the largest prize; a prize label is the amount as "$1,000".
 """
 
 from __future__ import annotations
@@ -49,9 +57,73 @@ COLUMNS = {
 OPTIONAL = {"close"}
 
 
+LISTING_ROW = re.compile(r"<tr[^>]*>(.*?)</tr>", re.I | re.S)
+FIRST_CELL = re.compile(r"<td[^>]*>(.*?)</td>", re.I | re.S)
+PAGE_LINK = re.compile(r"details\.html_([A-Za-z0-9_-]+)\.html", re.I)
+TAG = re.compile(r"<[^>]*>")
+TICKETS = re.compile(r"approximately\s+([0-9][0-9,]*)\s*\*?\s+tickets", re.I)
+ODDS = re.compile(r"overall odds[^<]*?\b1\s+in\s+([0-9][0-9,]*(?:\.[0-9]+)?)", re.I)
+
+
 def looks_like(documents: list[FeedDocument]) -> bool:
     """Whether the payload is this layout (used to tell archived files apart)."""
-    return len(documents) == 1 and TITLE.search(decode(documents[0].data)[:200]) is not None
+    return bool(documents) and TITLE.search(decode(documents[0].data)[:200]) is not None
+
+
+def _listing(document: FeedDocument) -> list[tuple[str, str]]:
+    """(game number, page id) of every row of the listing, in its order."""
+    out: list[tuple[str, str]] = []
+    for n, m in enumerate(LISTING_ROW.finditer(decode(document.data)), start=1):
+        cell = FIRST_CELL.search(m[1])
+        number = TAG.sub("", cell[1]).strip() if cell else ""
+        if not re.fullmatch(r"[0-9]+", number):
+            continue  # the header row, or a row that is no game
+        link = PAGE_LINK.search(cell[1] if cell else "")
+        if link is None:
+            what = f"game {number} does not link to details.html_<page id>.html"
+            raise FeedError(document.name, n, "Game Number", what)
+        out.append((number, link[1]))
+    if not out:
+        raise FeedError(
+            document.name,
+            None,
+            None,
+            "not Texas's game listing: no table row begins with a game number linking to"
+            " details.html_<page id>.html",
+        )
+    return out
+
+
+def request_ids(document: FeedDocument) -> list[str]:
+    """The page ids of the listing `all.html`, in its order (the details pages' template)."""
+    return [page for _number, page in _listing(document)]
+
+
+def _page_figures(document: FeedDocument) -> tuple[float | None, int | None]:
+    """(overall odds, tickets printed) a game's details page states; None for one it does not."""
+    text = TAG.sub(" ", decode(document.data))
+    odds = ODDS.search(text)
+    tickets = TICKETS.search(text)
+    return (
+        parse_number(odds[1]) if odds else None,
+        parse_count(tickets[1]) if tickets else None,
+    )
+
+
+def _pages(documents: list[FeedDocument]) -> dict[str, tuple[float | None, int | None]]:
+    """Game number -> (odds, tickets printed) from the listing and its pages (documents[1:])."""
+    if len(documents) < 2:
+        return {}
+    games = _listing(documents[1])
+    pages = documents[2:]
+    if len(pages) != len(games):
+        raise FeedError(
+            documents[1].name,
+            None,
+            None,
+            f"the listing names {len(games)} game pages, {len(pages)} were fetched",
+        )
+    return {number: _page_figures(page) for (number, _id), page in zip(games, pages, strict=True)}
 
 
 def decode(data: bytes) -> str:
@@ -97,14 +169,10 @@ def _header(name: str, row: int, fields: list[str]) -> dict[str, int]:
 
 
 def parse(documents: list[FeedDocument], as_of: str | None = None) -> ParsedFeed:
-    """The canonical rows of one day's export; `as_of` is ignored (the title row carries it)."""
-    if len(documents) != 1:
-        raise FeedError(
-            ", ".join(d.name for d in documents) or "(no document)",
-            None,
-            None,
-            f"Texas's feed is one scratchoff.csv; got {len(documents)} documents",
-        )
+    """The canonical rows of one day's export (with its pages' odds and tickets printed, when
+    given); `as_of` is ignored (the title row carries it)."""
+    if not documents:
+        raise FeedError("(no document)", None, None, "Texas's feed starts with scratchoff.csv")
     name = documents[0].name
     rows = records(name, decode(documents[0].data))
     if not rows:
@@ -172,9 +240,11 @@ def parse(documents: list[FeedDocument], as_of: str | None = None) -> ParsedFeed
         )
     if not games:
         raise FeedError(name, None, None, "no games")
+    figures = _pages(documents)
     out: list[CanonicalRow] = []
     for g in games:
-        out += number_tiers(day, STATE, g.number, g.name, g.price, None, None, g.tiers, None)
+        odds, tickets = figures.get(g.number, (None, None))
+        out += number_tiers(day, STATE, g.number, g.name, g.price, odds, tickets, g.tiers, None)
     return ParsedFeed(STATE, day, sort_rows(out))
 
 

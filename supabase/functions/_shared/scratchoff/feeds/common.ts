@@ -69,6 +69,39 @@ const GROUPED = /^[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?$/;
 const INTEGER = /^[0-9]+$/;
 const GROUPED_INTEGER = /^[0-9]{1,3}(?:,[0-9]{3})+$/;
 
+/** The as-of date a feed without a date of its own must be given (YYYY-MM-DD), else FeedError
+ * naming its documents; `feed` names it in the message ("New York's feed"). */
+export function givenDay(
+  documents: FeedDocument[],
+  asOf: string | null | undefined,
+  feed: string,
+): string {
+  const day = typeof asOf === "string" ? parseIsoDate(asOf) : null;
+  if (day === null) {
+    const names = documents.map((d) => d.name).join(", ") || "(no document)";
+    const what = `${feed} carries no date: give the as-of date, got ${
+      JSON.stringify(asOf ?? null)
+    }`;
+    throw new FeedError(names, null, null, what);
+  }
+  return day;
+}
+
+/** A JSON document (UTF-8, a byte-order mark allowed), else FeedError naming it. */
+export function readJson(doc: FeedDocument): unknown {
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(doc.data); // drops a BOM
+  } catch {
+    throw new FeedError(doc.name, null, null, "not JSON (UnicodeDecodeError)");
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new FeedError(doc.name, null, null, "not JSON (JSONDecodeError)");
+  }
+}
+
 /** A plain or thousands-grouped decimal ("1234", "1,234.50"), else null. */
 export function parseNumber(text: string): number | null {
   text = text.trim();

@@ -12,11 +12,12 @@ import {
   type CanonicalRow,
   type FeedDocument,
   FeedError,
+  givenDay,
   numberTiers,
   parseCount,
   type ParsedFeed,
-  parseIsoDate,
   parseNumber,
+  readJson,
   sortRows,
   squeeze,
   type Tier,
@@ -65,20 +66,6 @@ function sameLabel(a: string, b: string): boolean {
   return squeeze(a).toUpperCase() === squeeze(b).toUpperCase();
 }
 
-function decodeJson(doc: FeedDocument): unknown {
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(doc.data); // drops a BOM
-  } catch {
-    throw new FeedError(doc.name, null, null, "not JSON (UnicodeDecodeError)");
-  }
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new FeedError(doc.name, null, null, "not JSON (JSONDecodeError)");
-  }
-}
-
 type Role = "status" | "list";
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -96,7 +83,7 @@ export function looksLike(documents: FeedDocument[]): boolean {
   const roles: string[] = [];
   for (const d of documents) {
     try {
-      roles.push(role(decodeJson(d)) ?? "");
+      roles.push(role(readJson(d)) ?? "");
     } catch {
       return false;
     }
@@ -174,18 +161,10 @@ function statusGames(name: string, rows: unknown[]): Map<string, Game> {
 /** The canonical rows of one snapshot (the prize-status rows plus the game list). */
 export function parse(documents: FeedDocument[], asOf?: string | null): ParsedFeed {
   const names = documents.map((d) => d.name).join(", ") || "(no document)";
-  const day = typeof asOf === "string" ? parseIsoDate(asOf) : null;
-  if (day === null) {
-    throw new FeedError(
-      names,
-      null,
-      null,
-      `New York's feed carries no date: give the as-of date, got ${JSON.stringify(asOf ?? null)}`,
-    );
-  }
+  const day = givenDay(documents, asOf, "New York's feed");
   const byRole = new Map<Role, [FeedDocument, unknown]>();
   for (const doc of documents) {
-    const value = decodeJson(doc);
+    const value = readJson(doc);
     const r = role(value);
     if (r === null || byRole.has(r)) {
       throw new FeedError(

@@ -15,6 +15,7 @@
  * entry in ADAPTERS in both, and its fixture.
  */
 import { type FeedDocument, FeedError, type ParsedFeed } from "./common.ts";
+import * as ma from "./ma.ts";
 import * as ny from "./ny.ts";
 import * as tx from "./tx.ts";
 
@@ -25,9 +26,11 @@ interface Adapter {
   STATE: string;
   looksLike(documents: FeedDocument[]): boolean;
   parse(documents: FeedDocument[], asOf?: string | null): ParsedFeed;
+  /** Only adapters whose source has a template request: the ids it lists in `document`. */
+  requestIds?(document: FeedDocument): string[];
 }
 
-export const ADAPTERS: Readonly<Record<string, Adapter>> = { TX: tx, NY: ny };
+export const ADAPTERS: Readonly<Record<string, Adapter>> = { TX: tx, NY: ny, MA: ma };
 const KNOWN = Object.keys(ADAPTERS).join(", ");
 
 function names(documents: FeedDocument[]): string {
@@ -58,4 +61,19 @@ export function parseFeed(
     );
   }
   return adapter.parse(documents, asOf);
+}
+
+/** The ids a state's template request is expanded over, listed in `document` (the document of the
+ * request the template names); FeedError for a state whose adapter lists none. */
+export function requestIds(state: string, document: FeedDocument): string[] {
+  const adapter = ADAPTERS[state.trim().toUpperCase()];
+  if (adapter?.requestIds === undefined) {
+    throw new FeedError(
+      document.name,
+      null,
+      null,
+      `state ${JSON.stringify(state)} lists no request ids (no template requests)`,
+    );
+  }
+  return adapter.requestIds(document);
 }

@@ -1,11 +1,14 @@
 /**
- * Texas: the Lottery's daily scratch-off export, `scratchoff.csv` (one document). Port of
+ * Texas: the Lottery's daily scratch-off export, `scratchoff.csv`, then (optional) the listing
+ * `all.html` and one details page per game in the order of `requestIds(listing)`. Port of
  * trainer/scratchoff/feeds/tx.py; the layout and the rules are documented there.
  *
  * Row 1 is the title "Scratch-Off Prizes as of MM/DD/YYYY" (the as-of date), row 2 the header;
  * per game, one row per prize level and a TOTAL row whose counts must equal the sums of the
- * game's levels (else the game is refused, by name). latin-1. No odds, no tickets printed: both
- * are null in the canonical rows. Tier 1 is the largest prize; a label is the amount as "$1,000".
+ * game's levels (else the game is refused, by name). latin-1. The export has no odds and no
+ * tickets printed: a game's rows take them from its details page ("approximately N tickets",
+ * "overall odds ... 1 in X"), null where it says none or has no page. Tier 1 is the largest
+ * prize; a label is the amount as "$1,000".
  */
 import {
   type CanonicalRow,
@@ -38,9 +41,73 @@ const COLUMNS = {
 type Key = keyof typeof COLUMNS;
 const OPTIONAL: ReadonlySet<Key> = new Set(["close"]);
 
+const LISTING_ROW = /<tr[^>]*>(.*?)<\/tr>/gis;
+const FIRST_CELL = /<td[^>]*>(.*?)<\/td>/is;
+const PAGE_LINK = /details\.html_([A-Za-z0-9_-]+)\.html/i;
+const TAG = /<[^>]*>/g;
+const TICKETS = /approximately\s+([0-9][0-9,]*)\s*\*?\s+tickets/i;
+const ODDS = /overall odds[^<]*?\b1\s+in\s+([0-9][0-9,]*(?:\.[0-9]+)?)/i;
+
 /** Whether the payload is this layout (used to tell archived files apart). */
 export function looksLike(documents: FeedDocument[]): boolean {
-  return documents.length === 1 && TITLE.test(decode(documents[0].data).slice(0, 200));
+  return documents.length > 0 && TITLE.test(decode(documents[0].data).slice(0, 200));
+}
+
+/** [game number, page id] of every row of the listing, in its order. */
+function listing(document: FeedDocument): [string, string][] {
+  const out: [string, string][] = [];
+  let n = 0;
+  for (const m of decode(document.data).matchAll(LISTING_ROW)) {
+    n += 1;
+    const cell = FIRST_CELL.exec(m[1]);
+    const number = cell ? cell[1].replace(TAG, "").trim() : "";
+    if (!/^[0-9]+$/.test(number)) continue; // the header row, or a row that is no game
+    const link = PAGE_LINK.exec(cell ? cell[1] : "");
+    if (link === null) {
+      const what = `game ${number} does not link to details.html_<page id>.html`;
+      throw new FeedError(document.name, n, "Game Number", what);
+    }
+    out.push([number, link[1]]);
+  }
+  if (out.length === 0) {
+    throw new FeedError(
+      document.name,
+      null,
+      null,
+      "not Texas's game listing: no table row begins with a game number linking to" +
+        " details.html_<page id>.html",
+    );
+  }
+  return out;
+}
+
+/** The page ids of the listing `all.html`, in its order (the details pages' template). */
+export function requestIds(document: FeedDocument): string[] {
+  return listing(document).map(([, page]) => page);
+}
+
+/** [overall odds, tickets printed] a game's details page states; null for one it does not. */
+function pageFigures(document: FeedDocument): [number | null, number | null] {
+  const text = decode(document.data).replace(TAG, " ");
+  const odds = ODDS.exec(text);
+  const tickets = TICKETS.exec(text);
+  return [odds ? parseNumber(odds[1]) : null, tickets ? parseCount(tickets[1]) : null];
+}
+
+/** Game number -> [odds, tickets printed] from the listing and its pages (documents[1:]). */
+function pages(documents: FeedDocument[]): Map<string, [number | null, number | null]> {
+  if (documents.length < 2) return new Map();
+  const games = listing(documents[1]);
+  const found = documents.slice(2);
+  if (found.length !== games.length) {
+    throw new FeedError(
+      documents[1].name,
+      null,
+      null,
+      `the listing names ${games.length} game pages, ${found.length} were fetched`,
+    );
+  }
+  return new Map(games.map(([number], i) => [number, pageFigures(found[i])]));
 }
 
 /** latin-1, the export's encoding (a UTF-8 byte-order mark means UTF-8). */
@@ -136,15 +203,11 @@ function header(name: string, row: number, fields: string[]): Partial<Record<Key
   return out;
 }
 
-/** The canonical rows of one day's export; `asOf` is ignored (the title row carries it). */
+/** The canonical rows of one day's export (with its pages' odds and tickets printed, when
+ * given); `asOf` is ignored (the title row carries it). */
 export function parse(documents: FeedDocument[], _asOf?: string | null): ParsedFeed {
-  if (documents.length !== 1) {
-    throw new FeedError(
-      documents.map((d) => d.name).join(", ") || "(no document)",
-      null,
-      null,
-      `Texas's feed is one scratchoff.csv; got ${documents.length} documents`,
-    );
+  if (documents.length === 0) {
+    throw new FeedError("(no document)", null, null, "Texas's feed starts with scratchoff.csv");
   }
   const name = documents[0].name;
   const rows = records(name, decode(documents[0].data));
@@ -223,8 +286,10 @@ export function parse(documents: FeedDocument[], _asOf?: string | null): ParsedF
     );
   }
   if (games.length === 0) throw new FeedError(name, null, null, "no games");
+  const figures = pages(documents);
   const out: CanonicalRow[] = [];
   for (const g of games) {
+    const [odds, tickets] = figures.get(g.number) ?? [null, null];
     out.push(...numberTiers(
       {
         snapshotDate: day,
@@ -232,8 +297,8 @@ export function parse(documents: FeedDocument[], _asOf?: string | null): ParsedF
         gameNumber: g.number,
         gameName: g.name,
         ticketPrice: g.price,
-        overallOdds: null,
-        totalTicketsPrinted: null,
+        overallOdds: odds,
+        totalTicketsPrinted: tickets,
       },
       g.tiers,
       null,
