@@ -10,6 +10,11 @@ naming the game). Game Close Date is blank unless the game is closing; it is che
 The feed has no overall odds and no tickets printed (Texas publishes them on per-game pages):
 canonical rows carry None for both, and the loader keeps what the `games` table already knows.
 Tier 1 is the largest prize; a prize label is the amount as "$1,000".
+
+An odd game (common.OddGame) is dropped with a warning and the day's other games load: a Prize
+Level that is not a dollar amount, a level whose claims exceed its prizes. Its levels still count
+towards its TOTAL row: a checksum that fails, a count that is not a number, or a file of another
+shape refuses the whole day.
 """
 
 from __future__ import annotations
@@ -23,15 +28,17 @@ from trainer.scratchoff.feeds.common import (
     CanonicalRow,
     FeedDocument,
     FeedError,
+    OddGame,
     ParsedFeed,
     Tier,
+    finish,
     format_dollars,
+    gather,
     iso_date,
     number_tiers,
     parse_count,
     parse_number,
     quote,
-    sort_rows,
 )
 
 STATE = "TX"
@@ -83,6 +90,7 @@ class _Game:
     price: float
     row: int
     tiers: list[Tier] = field(default_factory=list)
+    odd: OddGame | None = None  # the first reason the game cannot be loaded
 
 
 def _header(name: str, row: int, fields: list[str]) -> dict[str, int]:
@@ -162,7 +170,7 @@ def parse(documents: list[FeedDocument], as_of: str | None = None) -> ParsedFeed
                 raise FeedError(name, row, COLUMNS["number"], f"game {number} appears twice")
             current = _start(name, row, cell)
         _check_same_game(name, row, current, cell)
-        current.tiers.append(_tier(name, row, cell))
+        current.tiers.append(_tier(name, row, cell, current))
     if current is not None:
         raise FeedError(
             name,
@@ -172,10 +180,14 @@ def parse(documents: list[FeedDocument], as_of: str | None = None) -> ParsedFeed
         )
     if not games:
         raise FeedError(name, None, None, "no games")
-    out: list[CanonicalRow] = []
-    for g in games:
-        out += number_tiers(day, STATE, g.number, g.name, g.price, None, None, g.tiers, None)
-    return ParsedFeed(STATE, day, sort_rows(out))
+
+    def rows_of(g: _Game) -> list[CanonicalRow]:
+        if g.odd is not None:
+            raise g.odd
+        return number_tiers(day, STATE, g.number, g.name, g.price, None, None, g.tiers, None)
+
+    rows, warnings = gather(STATE, games, rows_of)
+    return finish(STATE, day, name, rows, warnings)
 
 
 def _price(name: str, row: int, text: str) -> float:
@@ -208,15 +220,20 @@ def _check_same_game(name: str, row: int, game: _Game, cell: dict[str, str]) -> 
         raise FeedError(name, row, COLUMNS["close"], f"not a MM/DD/YYYY date: {quote(close)}")
 
 
-def _tier(name: str, row: int, cell: dict[str, str]) -> Tier:
-    amount = parse_number(cell["level"].removeprefix("$"))
-    if amount is None or amount <= 0:
-        raise FeedError(name, row, COLUMNS["level"], f"not a prize amount: {quote(cell['level'])}")
+def _tier(name: str, row: int, cell: dict[str, str], game: _Game) -> Tier:
+    """The level's tier; a level the game cannot be loaded with marks the game odd (its counts
+    still go to the TOTAL checksum)."""
     printed = _count(name, row, cell, "printed")
     claimed = _count(name, row, cell, "claimed")
-    if claimed > printed:
-        raise FeedError(name, row, COLUMNS["claimed"], f"claimed {claimed} > printed {printed}")
-    return Tier(format_dollars(amount), amount, printed, printed - claimed)
+    amount = parse_number(cell["level"].removeprefix("$"))
+    odd = None
+    if amount is None or amount <= 0:
+        odd = OddGame(game.number, COLUMNS["level"], f"{quote(cell['level'])} cannot be valued")
+    elif claimed > printed:
+        odd = OddGame(game.number, COLUMNS["claimed"], f"claimed {claimed} > printed {printed}")
+    game.odd = game.odd or odd
+    value = amount or 0.0
+    return Tier(format_dollars(value), value, printed, printed - claimed)
 
 
 def _count(name: str, row: int, cell: dict[str, str], key: str) -> int:

@@ -89,7 +89,8 @@ def test_texas_checksum_refuses_the_game_by_name() -> None:
         ("", None, None, "empty file"),
         (HEADER + '1,"A",,5,"5","10",3\n', 3, None, "the file ends mid-game"),
         (HEADER + '1,"A",,5,"5","10"\n', 3, None, "expected 7 fields, found 6"),
-        (HEADER + '1,"A",,5,"5","10",11\n1,"A",,5,"TOTAL","10",11\n', 3, "Prizes Claimed", "> "),
+        # the only game is odd (claims > prizes): dropped, and a day without a game is refused
+        (HEADER + '1,"A",,5,"5","10",11\n1,"A",,5,"TOTAL","10",11\n', None, None, "11 > printed"),
         (HEADER + '1,"A",,5,"5","-1",0\n', 3, "Total Prizes in Level", "not a whole count"),
         (HEADER + '1,"A",13/01/2026,5,"5","1",0\n', 3, "Game Close Date", "not a MM/DD/YYYY"),
         (HEADER + '1,"A",,5,"5","1",0\n2,"B",,5,"5","1",0\n', 4, "Game Number", "no TOTAL row"),
