@@ -7,7 +7,7 @@
  *
  * Request (stdin): {"payloads": [{"id": "...", "state": "TX", "as_of": null | "YYYY-MM-DD",
  *   "documents": [{"name": "...", "b64": "<base64 bytes>"}]}]}
- * Response (stdout): {"ms": elapsed, "results": [{"id", "as_of", "rows": [...CanonicalRow]} or
+ * Response (stdout): {"ms": elapsed, "results": [{"id", "as_of", "rows": [...], "warnings"} or
  *   {"id", "error": {"document", "row", "column", "message"}}]}
  * No permissions: it reads stdin and writes stdout only.
  */
@@ -31,7 +31,7 @@ function solve(p: PayloadIn): Record<string, unknown> {
   const documents = p.documents.map((d) => ({ name: d.name, data: bytes(d.b64) }));
   try {
     const feed = parseFeed(p.state, documents, p.as_of);
-    return { id: p.id, as_of: feed.asOf, rows: feed.rows };
+    return { id: p.id, as_of: feed.asOf, rows: feed.rows, warnings: feed.warnings };
   } catch (err) {
     if (!(err instanceof FeedError)) throw err;
     const { document, row, column, message } = err;

@@ -133,6 +133,11 @@ def quote(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+def shown(value: object) -> str:
+    """A value of a refused field, cut short (the port cuts the same)."""
+    return quote(value)[:60]
+
+
 def parse_number(text: str) -> float | None:
     """A plain or thousands-grouped decimal ("1234", "1,234.50"), else None. No sign, no exponent:
     a feed count or price never has one."""
@@ -274,14 +279,23 @@ def json_field(
     where = column or key
     if not isinstance(item, dict):
         parent = where.rsplit(".", 1)[0] if "." in where else None
-        raise FeedError(document, row, parent, f"expected an object, found {quote(item)[:60]}")
+        raise FeedError(document, row, parent, f"expected an object, found {shown(item)}")
     if key not in item:
         raise FeedError(document, row, where, "missing (not this layout?)")
     value = item[key]
     if not _is_kind(value, kind):
-        raise FeedError(document, row, where, f"expected {KINDS[kind]}, found {quote(value)[:60]}")
+        raise FeedError(document, row, where, f"expected {KINDS[kind]}, found {shown(value)}")
     if kind == "integer":
         return int(value)
     if kind == "id":
         return value.strip() if isinstance(value, str) else str(int(value))
     return value
+
+
+def fields(
+    document: str, row: int, item: object, spec: dict[str, str], prefix: str = ""
+) -> dict[str, Any]:
+    """The fields `spec` names of one JSON element, checked (json_field), named prefix + key."""
+    return {
+        key: json_field(document, row, item, key, kind, prefix + key) for key, kind in spec.items()
+    }

@@ -24,15 +24,16 @@ from trainer.scratchoff.feeds.common import (
     ParsedFeed,
     Tier,
     dated,
+    fields,
     finish,
     format_dollars,
     gather,
     json_document,
-    json_field,
     number_tiers,
     parse_number,
     parse_odds,
     quote,
+    shown,
 )
 
 STATE = "FL"
@@ -54,7 +55,7 @@ TIER_FIELDS = {
 def _games(doc: FeedDocument) -> list[Any]:
     value = json_document(doc)
     if not isinstance(value, list):
-        found = quote(value)[:60]
+        found = shown(value)
         raise FeedError(doc.name, None, None, f"expected an array of games, found {found}")
     return value
 
@@ -69,12 +70,9 @@ def looks_like(documents: list[FeedDocument]) -> bool:
 
 
 def _game(name: str, row: int, item: Any) -> dict[str, Any]:
-    game = {key: json_field(name, row, item, key, kind) for key, kind in GAME_FIELDS.items()}
+    game = fields(name, row, item, GAME_FIELDS)
     game["OddsTiers"] = [
-        {
-            key: json_field(name, row, tier, key, kind, f"OddsTiers[{j}].{key}")
-            for key, kind in TIER_FIELDS.items()
-        }
+        fields(name, row, tier, TIER_FIELDS, f"OddsTiers[{j}].")
         for j, tier in enumerate(game["OddsTiers"])
     ]
     for j, tier in enumerate(game["OddsTiers"]):

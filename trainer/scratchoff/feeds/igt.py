@@ -37,6 +37,7 @@ from trainer.scratchoff.feeds.common import (
     ParsedFeed,
     Tier,
     dated,
+    fields,
     finish,
     format_dollars,
     gather,
@@ -45,6 +46,7 @@ from trainer.scratchoff.feeds.common import (
     number_tiers,
     parse_number,
     quote,
+    shown,
 )
 
 ACTIVE = "ACTIVE"
@@ -70,18 +72,15 @@ TIER_FIELDS = {
 def _games(doc: FeedDocument) -> list[Any]:
     value = json_document(doc)
     if not isinstance(value, dict):
-        raise FeedError(doc.name, None, "games", f"expected an object, found {quote(value)[:60]}")
+        raise FeedError(doc.name, None, "games", f"expected an object, found {shown(value)}")
     return json_field(doc.name, None, value, "games", "list")
 
 
 def _game(name: str, row: int, item: Any) -> dict[str, Any]:
     """One game's fields checked against the layout (the first one that differs refuses)."""
-    game = {key: json_field(name, row, item, key, kind) for key, kind in GAME_FIELDS.items()}
+    game = fields(name, row, item, GAME_FIELDS)
     game["prizeTiers"] = [
-        {
-            key: json_field(name, row, tier, key, kind, f"prizeTiers[{j}].{key}")
-            for key, kind in TIER_FIELDS.items()
-        }
+        fields(name, row, tier, TIER_FIELDS, f"prizeTiers[{j}].")
         for j, tier in enumerate(game["prizeTiers"])
     ]
     return game

@@ -27,6 +27,7 @@ from trainer.scratchoff.feeds.common import (
     ParsedFeed,
     Tier,
     dated,
+    fields,
     finish,
     format_dollars,
     gather,
@@ -36,6 +37,7 @@ from trainer.scratchoff.feeds.common import (
     parse_number,
     parse_odds,
     quote,
+    shown,
 )
 
 STATE = "MI"
@@ -74,7 +76,7 @@ def _retail(name: str, items: list[Any]) -> dict[str, tuple[str, str | None]]:
         price = json_field(name, i, item, "displayedTicketPrice", "text")
         odds = None if item.get("overallOdds") is None else item["overallOdds"]
         if odds is not None and not isinstance(odds, str):
-            raise FeedError(name, i, "overallOdds", f"expected text, found {quote(odds)[:60]}")
+            raise FeedError(name, i, "overallOdds", f"expected text, found {shown(odds)}")
         if category == RETAIL:
             out[igt_id] = (price, odds)
     return out
@@ -87,10 +89,7 @@ def _game(name: str, row: int, item: Any) -> dict[str, Any]:
     }
     tiers = json_field(name, row, item, "prizesRemainingData", "list")
     game["tiers"] = [
-        {
-            key: json_field(name, row, tier, key, kind, f"prizesRemainingData[{j}].{key}")
-            for key, kind in TIER_FIELDS.items()
-        }
+        fields(name, row, tier, TIER_FIELDS, f"prizesRemainingData[{j}].")
         for j, tier in enumerate(tiers)
     ]
     return game
