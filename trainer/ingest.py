@@ -39,7 +39,7 @@ def ingest_files(
     scratch = [TEXAS_FILE] if scratchoff is None else scratchoff
     draws = [POWERBALL_FILE] if powerball is None else powerball
     jobs = [
-        (s.name, _loader(s), partial(write_scratchoff, warn=warn))
+        (s.name, _loader(s, warn), partial(write_scratchoff, warn=warn))
         for s in sources([Path(p) for p in scratch], as_of)
     ]
     jobs += [(str(p), partial(load_powerball, Path(p)), write_powerball) for p in draws]
@@ -57,13 +57,21 @@ def ingest_files(
     return counts
 
 
-def _loader(source: Source) -> Callable[[], pd.DataFrame]:
-    """A canonical file through its loader; a feed payload through its adapter, then the same
-    validation at the door, whose rows are the adapter's canonical rows (FEED_ROWS)."""
+def _loader(source: Source, warn: Callable[[object], None]) -> Callable[[], pd.DataFrame]:
+    """A canonical file through its loader; a feed payload through its adapter (whose warnings,
+    the games it dropped, are printed), then the same validation at the door, whose rows are the
+    adapter's canonical rows (FEED_ROWS)."""
     if source.cells is None:
         return lambda: load_scratchoff(source.path)
     cells = source.cells
-    return lambda: validate_scratchoff(cells(), f"{source.name}{FEED_ROWS}")
+
+    def load() -> pd.DataFrame:
+        frame = cells()
+        for warning in frame.attrs.get("warnings", []):
+            warn(f"warning: {warning}")
+        return validate_scratchoff(frame, f"{source.name}{FEED_ROWS}")
+
+    return load
 
 
 # A feed's refusals and warnings name the row of its canonical rows (header = 1, games in order,

@@ -9,6 +9,14 @@ as the bench's 50 replicated states do):
     GET /<ST>/tx/scratchoff.csv       Texas's export, the latest shipped day on or before the day
     GET /<ST>/ny/prize_status.json    New York's open-data prize status rows } one snapshot
     GET /<ST>/ny/game_list.json       New York's game list                  } (2025-10-13)
+    GET /<ST>/nj/instant_games.json   New Jersey's real IGT answer (2019-03-13); SD the same:
+    GET /<ST>/sd/instant_games.json     the layout is IGT's
+    GET /<ST>/ga/instant_games.json   Georgia's variant (New Jersey's values in it)
+    POST /<ST>/mi/prizes_remaining.json  Michigan's two GraphQL answers (the real element, the
+    POST /<ST>/mi/games.json             documented-layout games); the body must be the query
+                                         that answer is for (400 otherwise)
+    GET /<ST>/fl/getscratchinfo.json  Florida's documented-layout answer; 403 without the header
+                                      `x-partner: web`, as the state's API gateway answers
 Each answer carries Last-Modified (the payload's day), as the states' servers do.
 
 Control (what a test or the demo changes between runs; loopback only, like the rest):
@@ -20,7 +28,10 @@ payload with one prize count changed so that a game fails its checksum / validat
 the hostile Texas payloads the adapter reads but the door refuses or records (issue 13): "future"
 (dated 12/31/2099), "control" (an escape character in the first game's name), "subcent" (its
 first prize level 150.001), "rising" (its first level's claims set to 0, the TOTAL row kept
-consistent: remaining rises from the day before), "repriced" (its ticket price + 5).
+consistent: remaining rises from the day before), "repriced" (its ticket price + 5); or "odd"
+(issue 19: one game the adapter cannot value, the others intact: Texas's first prize level
+"A CAR", New York's first prize label "A NEW CAR", the IGT answer's first active game's first
+tierType 5, Florida's first prize "A NEW CAR").
 The port: --port, else $STACK_FEED_PORT, else $STACK_API_PORT + 7 (54328 for the default stack).
 """
 
@@ -51,7 +62,35 @@ NY_FILES = {
     "game_list.json": f"ny_game_list_{NY_DAY}.json.gz",
 }
 HOSTILE = {"future", "control", "subcent", "rising", "repriced"}
-FAULTS = {"timeout", "500", "html", "truncated", "invalid"} | HOSTILE
+FAULTS = {"timeout", "500", "html", "truncated", "invalid", "odd"} | HOSTILE
+IGT_DAY = "2019-03-13"
+MI_DAY = "2019-12-04"
+FL_DAY = "2026-09-01"  # a documented-layout fixture: any day dates it
+# The JSON documents of the other states: route -> (file in FEEDS_DIR, its day, the text a POST
+# body must hold, or None for a GET, the header the request must carry, or None).
+OTHERS: dict[str, tuple[str, str, str | None, tuple[str, str] | None]] = {
+    "nj/instant_games.json": (f"nj_instant_games_{IGT_DAY}.json.gz", IGT_DAY, None, None),
+    "sd/instant_games.json": (f"nj_instant_games_{IGT_DAY}.json.gz", IGT_DAY, None, None),
+    "ga/instant_games.json": (
+        f"ga_instant_games_documented_layout_nj_values_{IGT_DAY}.json.gz",
+        IGT_DAY,
+        None,
+        None,
+    ),
+    "mi/prizes_remaining.json": (
+        f"mi_prizes_remaining_game316_{MI_DAY}.json",
+        MI_DAY,
+        "getRetailTopPrizesRemainingByGameType",
+        None,
+    ),
+    "mi/games.json": ("mi_get_cms_games_documented_layout.json", MI_DAY, "getCMSGames", None),
+    "fl/getscratchinfo.json": (
+        "fl_getscratchinfo_documented_layout.json",
+        FL_DAY,
+        None,
+        ("x-partner", "web"),
+    ),
+}
 TIMEOUT_S = 30
 HTML_ERROR = (
     b"<!DOCTYPE html>\n<html><head><title>503 Service Unavailable</title></head>\n"
@@ -100,6 +139,37 @@ def corrupt(payload: bytes) -> bytes:
     return b"\r\n".join(lines)
 
 
+def other_document(feeds_dir: Path, route: str) -> bytes:
+    """A document of OTHERS as served (Michigan's real element wrapped as its query answers)."""
+    path = feeds_dir / OTHERS[route][0]
+    data = gzip.decompress(path.read_bytes()) if path.name.endswith(".gz") else path.read_bytes()
+    if route == "mi/prizes_remaining.json":
+        answer = {"data": {"getRetailTopPrizesRemainingByGameType": [json.loads(data)]}}
+        return json.dumps(answer).encode()
+    return data
+
+
+def odd(payload: bytes) -> bytes:
+    """One game its adapter cannot value (the "odd" fault); the other games are untouched."""
+    if not payload.lstrip().startswith((b"[", b"{")):
+        lines = payload.decode("latin-1").split("\r\n")
+        row = next(csv.reader([lines[2]]))
+        row[4] = "A CAR"
+        out = io.StringIO()
+        csv.writer(out, lineterminator="").writerow(row)
+        lines[2] = out.getvalue()
+        return "\r\n".join(lines).encode("latin-1")
+    value = json.loads(payload)
+    if isinstance(value, list) and value and "OddsTiers" in value[0]:
+        value[0]["OddsTiers"][0]["PrizeAmount"] = "A NEW CAR"
+    elif isinstance(value, list) and value:
+        value[0]["prize_amount"] = "A NEW CAR"
+    elif isinstance(value, dict) and "games" in value:
+        live = next(g for g in value["games"] if g["validationStatus"] == "ACTIVE")
+        live["prizeTiers"][0]["tierType"] = 5
+    return json.dumps(value).encode()
+
+
 def hostile(payload: bytes, fault: str) -> bytes:
     """A Texas export changed as the HOSTILE fault says; only the first game's lines (and the
     title) are rewritten, the rest stays byte for byte."""
@@ -131,9 +201,16 @@ def hostile(payload: bytes, fault: str) -> bytes:
 class FeedState:
     """What the server serves now; changed through /_control."""
 
-    def __init__(self, texas: dict[str, bytes], ny: dict[str, bytes], day: str | None) -> None:
+    def __init__(
+        self,
+        texas: dict[str, bytes],
+        ny: dict[str, bytes],
+        day: str | None,
+        others: dict[str, bytes] | None = None,
+    ) -> None:
         self.texas = texas
         self.ny = ny
+        self.others = others or {}
         self.lock = threading.Lock()
         self.day = day
         self.faults: dict[str, str] = {}
@@ -192,6 +269,10 @@ def make_handler(state: FeedState) -> type[BaseHTTPRequestHandler]:
                 self.send_json(200, state.snapshot())
                 return
             match = re.fullmatch(r"/([A-Za-z]{2})/(tx/scratchoff\.csv|ny/[a-z_]+\.json)", self.path)
+            other = re.fullmatch(r"/([A-Za-z]{2})/([a-z]{2}/[a-z_]+\.json)", self.path)
+            if match is None and other is not None and other.group(2) in OTHERS:
+                self.answer_other(other.group(1).upper(), other.group(2), None)
+                return
             if match is None:
                 self.send_json(404, {"error": f"no feed at {self.path}"})
                 return
@@ -208,6 +289,26 @@ def make_handler(state: FeedState) -> type[BaseHTTPRequestHandler]:
                     self.send_json(404, {"error": f"no New York document {name}"})
                     return
                 day, payload, content_type = NY_DAY, state.ny[name], "application/json"
+            self.serve_payload(st, payload, content_type, day, doc.startswith("tx/"))
+
+        def answer_other(self, st: str, route: str, body: bytes | None) -> None:
+            """A document of OTHERS: its method, its POST body's query and its header checked."""
+            _file, day, query, header = OTHERS[route]
+            if (query is None) != (body is None):
+                self.send_json(405, {"error": f"{route} takes {'POST' if query else 'GET'}"})
+                return
+            if query is not None and query.encode() not in (body or b""):
+                self.send_json(400, {"errors": [{"message": f"the body must query {query}"}]})
+                return
+            if header is not None and self.headers.get(header[0]) != header[1]:
+                self.send_json(403, {"error": f"missing header {header[0]}: {header[1]}"})
+                return
+            self.serve_payload(st, state.others[route], "application/json", day, False)
+
+        def serve_payload(
+            self, st: str, payload: bytes, content_type: str, day: str, texas: bool
+        ) -> None:
+            """The payload, or what the state's fault (if any) makes of it."""
             fault = state.snapshot()["faults"].get(st)
             if fault == "timeout":
                 time.sleep(TIMEOUT_S)
@@ -221,15 +322,21 @@ def make_handler(state: FeedState) -> type[BaseHTTPRequestHandler]:
                 payload = truncate(payload)
             elif fault == "invalid":
                 payload = corrupt(payload)
-            elif fault in HOSTILE and doc.startswith("tx/"):
+            elif fault == "odd":
+                payload = odd(payload)
+            elif fault in HOSTILE and texas:
                 payload = hostile(payload, fault)
             self.send(200, payload, content_type, day)
 
         def do_POST(self) -> None:  # noqa: N802
-            if self.path != "/_control":
-                self.send_json(405, {"error": "only /_control takes POST"})
-                return
             length = int(self.headers.get("Content-Length") or 0)
+            other = re.fullmatch(r"/([A-Za-z]{2})/([a-z]{2}/[a-z_]+\.json)", self.path)
+            if other is not None and other.group(2) in OTHERS:
+                self.answer_other(other.group(1).upper(), other.group(2), self.rfile.read(length))
+                return
+            if self.path != "/_control":
+                self.send_json(405, {"error": "only /_control and Michigan's answers take POST"})
+                return
             try:
                 state.control(json.loads(self.rfile.read(length) or b"{}"))
             except (ValueError, TypeError, AttributeError) as exc:
@@ -243,7 +350,10 @@ def make_handler(state: FeedState) -> type[BaseHTTPRequestHandler]:
 def serve(port: int, day: str | None, feeds_dir: Path = FEEDS_DIR) -> ThreadingHTTPServer:
     texas = load_texas(feeds_dir / TX_ARCHIVE)
     ny = {name: gzip.decompress((feeds_dir / f).read_bytes()) for name, f in NY_FILES.items()}
-    server = ThreadingHTTPServer(("127.0.0.1", port), make_handler(FeedState(texas, ny, day)))
+    others = {route: other_document(feeds_dir, route) for route in OTHERS}
+    server = ThreadingHTTPServer(
+        ("127.0.0.1", port), make_handler(FeedState(texas, ny, day, others))
+    )
     server.daemon_threads = True
     return server
 

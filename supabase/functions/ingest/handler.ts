@@ -5,7 +5,9 @@
 // with the state's adapter, pass its rows through the door (_shared/input_rules.ts: the rules of
 // `python -m trainer ingest`, trainer/rules.py) and write the state's new day in one transaction,
 // checked against the stored history first. Every state gets an ingest_runs row; a failing or
-// refused state writes nothing else and does not stop the others. A feed whose as-of date is the
+// refused state writes nothing else and does not stop the others. The adapter's warnings (a game
+// dropped: its name and field) go to the run's warnings, before the door's, whatever the outcome;
+// they are the reason a game of the feed is missing. A feed whose as-of date is the
 // stored latest day or older changes nothing, and its run says so (ingest is monotone in time: an
 // older day never overwrites a game's current attributes or active flag).
 import { requireRole } from "../_shared/auth.ts";
@@ -66,6 +68,7 @@ export async function ingestState(source: FeedSource): Promise<Run> {
     warnings: [],
   };
   let fetched: Fetched[] = [];
+  let feedWarnings: string[] = [];
   try {
     const results = await Promise.allSettled(
       source.urls.map((url) => fetchDocument(url, source.timeout_ms)),
@@ -84,6 +87,8 @@ export async function ingestState(source: FeedSource): Promise<Run> {
           fetched.map((d) => ({ name: d.url, data: d.body })),
           dateHint(fetched),
         );
+        feedWarnings = parsed.warnings;
+        run.warnings = feedWarnings;
         // The adapter's own state for the door (its time zone dates the future-date rule); the
         // rows are stored under the source's code.
         rows = validateFeedRows(parsed.rows, file);
@@ -103,13 +108,9 @@ export async function ingestState(source: FeedSource): Promise<Run> {
         if (run.stored_as_of !== null && asOf <= run.stored_as_of) {
           run.outcome = asOf === run.stored_as_of ? "same_day" : "older";
         } else {
-          ({ counts: run.counts, warnings: run.warnings } = await writeDay(
-            tx,
-            source.state,
-            asOf,
-            rows,
-            file,
-          ));
+          const written = await writeDay(tx, source.state, asOf, rows, file);
+          run.counts = written.counts;
+          run.warnings = [...feedWarnings, ...written.warnings];
           run.outcome = "ingested";
         }
         await recordRun(tx, run);
@@ -120,7 +121,7 @@ export async function ingestState(source: FeedSource): Promise<Run> {
     const refused = err instanceof FeedFailure || err instanceof DataError;
     run.outcome = "failed";
     run.counts = {};
-    run.warnings = [];
+    run.warnings = feedWarnings;
     run.error = refused ? err.message : `${(err as Error).message}`;
     if (!refused) console.error(err);
     try {

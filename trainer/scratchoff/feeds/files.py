@@ -35,10 +35,13 @@ class Source:
     path: Path | None = None
 
 
-def rows_frame(rows: list[CanonicalRow]) -> pd.DataFrame:
-    """Canonical rows as the text cells the contract's validation reads ('' for None)."""
+def rows_frame(rows: list[CanonicalRow], warnings: list[str] | None = None) -> pd.DataFrame:
+    """Canonical rows as the text cells the contract's validation reads ('' for None); the
+    adapter's warnings (the games it dropped) ride in attrs["warnings"] for the ingest to print."""
     records = [{k: "" if v is None else str(v) for k, v in row.as_dict().items()} for row in rows]
-    return pd.DataFrame.from_records(records, columns=list(CanonicalRow.__dataclass_fields__))
+    frame = pd.DataFrame.from_records(records, columns=list(CanonicalRow.__dataclass_fields__))
+    frame.attrs["warnings"] = list(warnings or [])
+    return frame
 
 
 def _documents(path: Path) -> list[FeedDocument]:
@@ -106,4 +109,9 @@ def _feed_source(docs: list[FeedDocument], day: str | None) -> Source:
         raise FeedError(
             names, None, None, f"unknown feed layout (not canonical either): known: {KNOWN}"
         ) from None
-    return Source(names, lambda: rows_frame(parse_feed(state, docs, day).rows))
+
+    def cells() -> pd.DataFrame:
+        feed = parse_feed(state, docs, day)
+        return rows_frame(feed.rows, feed.warnings)
+
+    return Source(names, cells)
