@@ -20,7 +20,7 @@ from trainer.db import Counts, connect
 from trainer.modeling import Progress, print_progress
 from trainer.powerball.load import POWERBALL_FILE, load_powerball
 from trainer.powerball.store import write_powerball
-from trainer.scratchoff.feeds.files import Source, sources
+from trainer.scratchoff.feeds.files import Source, odds_derived, sources
 from trainer.scratchoff.load import TEXAS_FILE, load_scratchoff, validate_scratchoff
 from trainer.scratchoff.store import write_scratchoff
 
@@ -69,7 +69,9 @@ def _loader(source: Source, warn: Callable[[object], None]) -> Callable[[], pd.D
         frame = cells()
         for warning in frame.attrs.get("warnings", []):
             warn(f"warning: {warning}")
-        return validate_scratchoff(frame, f"{source.name}{FEED_ROWS}")
+        validated = validate_scratchoff(frame, f"{source.name}{FEED_ROWS}")
+        validated.attrs["odds_derived"] = odds_derived(frame)
+        return validated
 
     return load
 

@@ -13,7 +13,7 @@ import hashlib
 import re
 
 import pytest
-from feed_loop import TX_PATH, content_hash, counts, feed_control, ingest, shipped_days
+from feed_loop import TX_PATH, content_hash, counts, drop_state, feed_control, ingest, shipped_days
 from feed_loop import test_sources as sources
 from stack_data import assert_json_error, http
 
@@ -181,3 +181,30 @@ def test_one_odd_game_is_dropped_with_a_warning_and_the_others_land(stack, conn,
     games = {g for (g,) in conn.execute("select game_number from public.games where state = 'ZA'")}
     assert number not in games and len(games) == counts(conn, "ZB")["games"] - 1
     feed_control(stack.feed_url, faults={})
+
+
+def test_new_jersey_through_the_function_with_derived_odds_flagged(stack, conn):
+    # Issue 19: the IGT adapter in the function: New Jersey's real answer from the loopback
+    # server under a test state code; every active game lands, its odds flagged as derived.
+    with sources(conn, stack.feed_url, {}):
+        drop_state(conn, "ZC")
+        conn.execute(
+            "insert into public.feed_sources (state, layout, urls, timeout_ms)"
+            " values ('ZC', 'NJ', array[%s], 20000)",
+            (f"{stack.feed_url}/ZC/nj/instant_games.json",),
+        )
+        try:
+            run = ingest(stack, ["ZC"])["ZC"]
+            assert (run["outcome"], run["as_of"], run["warnings"]) == (
+                "ingested",
+                "2019-03-13",
+                [],
+            ), run
+            flags = conn.execute(
+                "select count(*), count(*) filter (where odds_derived) from public.games"
+                " where state = 'ZC'"
+            ).fetchone()
+            assert flags == (116, 116)
+            assert ingest(stack, ["ZC"])["ZC"]["outcome"] == "same_day"
+        finally:
+            drop_state(conn, "ZC")

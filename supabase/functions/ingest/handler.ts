@@ -21,7 +21,7 @@ import {
 } from "../_shared/input_rules.ts";
 import { parseFeed } from "../_shared/scratchoff/feeds/registry.ts";
 import { FeedFailure, type FeedSource, fetchDocument, type Fetched, refusal } from "./feeds.ts";
-import { archive, lockState, recordRun, type Run, writeDay } from "./store.ts";
+import { archive, lockState, markOddsDerived, recordRun, type Run, writeDay } from "./store.ts";
 
 function parseStates(value: unknown): string[] | null {
   if (value === undefined) return null;
@@ -101,7 +101,7 @@ export async function ingestState(source: FeedSource): Promise<Run> {
     // Archived first, in its own statement: kept even when the state's write below fails.
     run.payload_ids = await withDb((sql) => archive(sql, source.state, fetched, run.as_of));
     if (problem !== null || parsed === null) throw new FeedFailure(problem ?? "no payload");
-    const asOf = parsed.asOf;
+    const { asOf, rows: feedRows } = parsed;
     await withDb((sql) =>
       sql.begin(async (tx) => {
         run.stored_as_of = await lockState(tx, source.state);
@@ -109,6 +109,7 @@ export async function ingestState(source: FeedSource): Promise<Run> {
           run.outcome = asOf === run.stored_as_of ? "same_day" : "older";
         } else {
           const written = await writeDay(tx, source.state, asOf, rows, file);
+          await markOddsDerived(tx, source.state, feedRows);
           run.counts = written.counts;
           run.warnings = [...feedWarnings, ...written.warnings];
           run.outcome = "ingested";

@@ -61,6 +61,7 @@ __all__ = [
     "ParsedFeed",
     "detect_state",
     "parse_feed",
+    "states_like",
 ]
 
 
@@ -68,9 +69,14 @@ def _names(documents: list[FeedDocument]) -> str:
     return ", ".join(d.name for d in documents) or "(no document)"
 
 
+def states_like(documents: list[FeedDocument]) -> list[str]:
+    """Every state whose adapter reads the payload's layout (several for IGT's)."""
+    return [state for state, adapter in ADAPTERS.items() if adapter.looks_like(documents)]
+
+
 def detect_state(documents: list[FeedDocument]) -> str:
     """The state whose layout the payload is, or FeedError (also when several states share it)."""
-    states = [state for state, adapter in ADAPTERS.items() if adapter.looks_like(documents)]
+    states = states_like(documents)
     if len(states) > 1:
         shared = ", ".join(states)
         raise FeedError(_names(documents), None, None, f"the layout of {shared}: name the state")

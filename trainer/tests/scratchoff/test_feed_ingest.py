@@ -244,3 +244,24 @@ def test_an_odd_game_is_dropped_and_its_warning_printed(tmp_path) -> None:
         f'  warning: NY game {odd}: prize_amount "A NEW CAR" cannot be valued (known: cash,'
         " $N/WK/LIFE, $N/WEEK/LIFE, $N Annual Installments, FREE ...); game not loaded"
     ]
+
+
+def test_new_jersey_loads_every_active_game_with_derived_odds_flagged() -> None:
+    from trainer.scratchoff.feeds.shipped import NJ_FILE
+
+    with scratch_database(f"test_feed_nj_{os.getpid()}") as url:
+        quiet_ingest(url, [NJ_FILE])
+        assert query(
+            url,
+            "select count(*), count(*) filter (where odds_derived) from games where state = 'NJ'",
+        ) == [(116, 116)]
+        assert query(url, "select count(*), count(gross_ev) from historical_snapshots") == [
+            (116, 116)
+        ]
+        # Every other state's odds are published: the flag stays false for them.
+        quiet_ingest(url, NY_FILES)
+        assert query(url, "select count(*) from games where state = 'NY' and odds_derived") == [
+            (0,)
+        ]
+        counts = quiet_ingest(url, [NJ_FILE])  # a second ingest changes nothing
+        assert all(c.inserted == 0 and c.updated == 0 for c in counts.values()), counts
