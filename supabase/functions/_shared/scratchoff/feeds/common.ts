@@ -281,7 +281,8 @@ function isKind(value: unknown, kind: Kind): boolean {
   }
 }
 
-function shown(value: unknown): string {
+/** A value of a refused field, cut short (as common.py's shown). */
+export function shown(value: unknown): string {
   return (JSON.stringify(value) ?? "null").slice(0, 60);
 }
 

@@ -23,6 +23,7 @@ import {
   type ParsedFeed,
   parseNumber,
   parseOdds,
+  shown,
   type Tier,
 } from "./common.ts";
 
@@ -44,7 +45,7 @@ const TIER_FIELDS: [string, Kind][] = [
 function games(doc: FeedDocument): unknown[] {
   const value = jsonDocument(doc);
   if (!Array.isArray(value)) {
-    const found = (JSON.stringify(value) ?? "null").slice(0, 60);
+    const found = shown(value);
     throw new FeedError(doc.name, null, null, `expected an array of games, found ${found}`);
   }
   return value;

@@ -24,6 +24,7 @@ import {
   OddGame,
   type ParsedFeed,
   parseNumber,
+  shown,
   squeeze,
   type Tier,
 } from "./common.ts";
@@ -50,7 +51,7 @@ const TIER_FIELDS: [string, Kind][] = [
 function games(doc: FeedDocument): unknown[] {
   const value = jsonDocument(doc);
   if (!isObject(value)) {
-    const found = (JSON.stringify(value) ?? "null").slice(0, 60);
+    const found = shown(value);
     throw new FeedError(doc.name, null, "games", `expected an object, found ${found}`);
   }
   return jsonField(doc.name, null, value, "games", "list");

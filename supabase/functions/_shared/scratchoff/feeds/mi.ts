@@ -23,6 +23,7 @@ import {
   type ParsedFeed,
   parseNumber,
   parseOdds,
+  shown,
   type Tier,
 } from "./common.ts";
 
@@ -63,7 +64,7 @@ function retail(name: string, items: unknown[]): Map<string, [string, string | n
     const price = jsonField(name, i, item, "displayedTicketPrice", "text");
     const odds = (item as Fields).overallOdds ?? null;
     if (odds !== null && typeof odds !== "string") {
-      const found = JSON.stringify(odds).slice(0, 60);
+      const found = shown(odds);
       throw new FeedError(name, i, "overallOdds", `expected text, found ${found}`);
     }
     if (category === RETAIL) out.set(igtId, [price, odds]);
