@@ -1,7 +1,7 @@
 """Feed payloads both adapter implementations must agree on: every shipped day, and the shipped
 payloads bent the ways real fetches go wrong or vary harmlessly. Each case says what the Python
 reference must do with it (`expect`: None = parses; else the error's row, column and words of
-its message)."""
+its message; `warns`: words of each warning of a payload that loads without its odd games)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,20 @@ from dataclasses import dataclass
 
 from trainer.scratchoff.feeds import FeedDocument
 from trainer.scratchoff.feeds.shipped import (
+    IGT_DAY,
+    MI_DAY,
     NY_DAY,
+    florida,
+    georgia,
     massachusetts,
+    michigan,
+    new_jersey,
     new_york,
     texas_days,
     texas_with_pages,
 )
+
+FL_DAY = "2026-09-01"  # the Florida fixture is built from the layout: any day dates it
 
 
 @dataclass(frozen=True)
@@ -25,6 +33,7 @@ class Payload:
     documents: list[FeedDocument]
     as_of: str | None = None
     expect: tuple[int | None, str | None, str] | None = None
+    warns: tuple[str, ...] = ()
     ids_of: int | None = None  # also compare request_ids of this document (a template's list)
 
 
@@ -44,7 +53,21 @@ def _ny_with(status: list[dict] | None = None, listing: dict | None = None) -> l
 
 def shipped_payloads() -> list[Payload]:
     days = [Payload(f"TX {day}", "TX", [doc]) for day, doc in texas_days().items()]
-    return [*days, Payload(f"NY {NY_DAY}", "NY", new_york(), NY_DAY)]
+    ga_warns = tuple(  # annuities that pay monthly for life: no dollar figure in the label
+        f'GA game {n}: prizeTiers[12].prizeAmount 0 ("$5,000 a Month/Life")'
+        for n in ("1420", "1491", "1529")
+    )
+    return [
+        *days,
+        Payload(f"NY {NY_DAY}", "NY", new_york(), NY_DAY),
+        Payload(f"NJ {IGT_DAY} (real)", "NJ", new_jersey(), IGT_DAY),
+        Payload(f"SD {IGT_DAY} (NJ's real answer read as SD)", "SD", new_jersey(), IGT_DAY),
+        Payload(
+            f"GA {IGT_DAY} (NJ's values, GA's variant)", "GA", georgia(), IGT_DAY, None, ga_warns
+        ),
+        Payload(f"MI {MI_DAY} (real element)", "MI", michigan(), MI_DAY),
+        Payload("FL (documented layout)", "FL", florida(), FL_DAY),
+    ]
 
 
 def bent_payloads() -> list[Payload]:
@@ -103,10 +126,16 @@ def bent_payloads() -> list[Payload]:
             expect=(868, None, "malformed CSV"),
         ),
         Payload(
-            "TX claimed > printed",
+            "TX claimed > printed, TOTAL row unchanged: the checksum refuses the day",
             "TX",
             _tx("over.csv", raw.replace(b'"200","691905",567459', b'"200","691905",691906', 1)),
-            expect=(4, "Prizes Claimed", "claimed 691906 > printed 691905"),
+            expect=(11, "Prizes Claimed", "game 2400 ($20 Million Supreme) refused"),
+        ),
+        Payload(
+            "TX unknown prize level: that game dropped",
+            "TX",
+            _tx("level.csv", raw.replace(b'"200","691905"', b'"A CAR","691905"', 1)),
+            warns=('TX game 2400: Prize Level "A CAR" cannot be valued; game not loaded',),
         ),
         Payload(
             "TX not a number",
@@ -128,7 +157,7 @@ def bent_payloads() -> list[Payload]:
         Payload(
             "TX two exports", "TX", [first, first], expect=(None, None, "not Texas's game listing")
         ),
-        Payload("unknown state", "MN", [first], expect=(None, None, "known: TX, NY")),
+        Payload("unknown state", "MN", [first], expect=(None, None, "known: TX, NY, NJ")),
         Payload("NY as Texas", "TX", new_york()[:1], expect=(1, None, "not a Texas")),
         Payload("TX as New York", "NY", [first], NY_DAY, expect=(None, None, "not JSON")),
         Payload("NY no date", "NY", new_york(), None, expect=(None, None, "carries no date")),
@@ -159,13 +188,17 @@ def bent_payloads() -> list[Payload]:
     no_top["rows"][2]["top_prize_amount"] = "$123,456"
     blank_odds = {"rows": [dict(r) for r in listing["rows"]]}
     blank_odds["rows"][0]["overall_odds"] = ""
+    words_odds = {"rows": [dict(r) for r in listing["rows"]]}
+    words_odds["rows"][1]["overall_odds"] = "ONE IN FOUR"
     out += [
         Payload(
-            "NY unknown label",
+            "NY unknown label: that game dropped",
             "NY",
             _ny_with(bad_label),
             NY_DAY,
-            expect=(6, "prize_amount", 'unknown prize label "A NEW CAR"'),
+            warns=(
+                f'NY game {status[5]["game_number"]}: prize_amount "A NEW CAR" cannot be valued',
+            ),
         ),
         Payload(
             "NY paid + unpaid != total",
@@ -175,22 +208,29 @@ def bent_payloads() -> list[Payload]:
             expect=(8, "total", "!= total"),
         ),
         Payload(
-            "NY game missing from the list",
+            "NY game missing from the list: that game dropped",
             "NY",
             _ny_with(listing=orphan),
             NY_DAY,
-            expect=(14, "game_number", "game 1464 is not in the game list"),
+            warns=("NY game 1464: game_number is not in the game list; game not loaded",),
         ),
         Payload(
-            "NY advertised top prize absent",
+            "NY advertised top prize absent: that game dropped",
             "NY",
             _ny_with(listing=no_top),
             NY_DAY,
-            expect=(3, "top_prize_amount", "is not among its prize tiers"),
+            warns=(f'NY game {no_top["rows"][2]["game_number"]}: top_prize_amount "$123,456"',),
+        ),
+        Payload(
+            "NY odds in words: that game dropped",
+            "NY",
+            _ny_with(listing=words_odds),
+            NY_DAY,
+            warns=(f'NY game {words_odds["rows"][1]["game_number"]}: overall_odds "ONE IN FOUR"',),
         ),
         Payload("NY blank odds", "NY", _ny_with(listing=blank_odds), NY_DAY),
     ]
-    return out
+    return out + igt_payloads() + mi_payloads() + fl_payloads() + other_layouts()
 
 
 def texas_page_payloads() -> list[Payload]:
@@ -278,7 +318,6 @@ def massachusetts_payloads() -> list[Payload]:
             top("massGameID", 2395),
             (None, "massGameID", "is not the listed game 2410"),
         ),
-        ("odds in words", top("odds", "one in three"), (None, "odds", 'not "1 in X"')),
         (
             "no price",
             lambda d: d.pop("ticketCost"),
@@ -293,6 +332,13 @@ def massachusetts_payloads() -> list[Payload]:
             Payload(f"MA {what}", "MA", _ma_with(change), day, expect=want)
             for what, change, want in bent
         ],
+        Payload(
+            "MA odds in words: that game dropped",
+            "MA",
+            _ma_with(top("odds", "one in three")),
+            day,
+            warns=('MA game 2410: odds not "1 in X": "one in three"; game not loaded',),
+        ),
         Payload("MA no date", "MA", docs, None, expect=(None, None, "carries no date")),
         Payload(
             "MA a prize document missing",
@@ -316,4 +362,171 @@ def massachusetts_payloads() -> list[Payload]:
             day,
             expect=(None, None, "not JSON"),
         ),
+    ]
+
+
+def _json_doc(name: str, value: object) -> FeedDocument:
+    return FeedDocument(name, json.dumps(value).encode())
+
+
+def igt_payloads() -> list[Payload]:
+    """New Jersey's real answer bent: one odd game of each kind, a field of another shape."""
+    answer = json.loads(new_jersey()[0].data)
+
+    def bent(change) -> list[FeedDocument]:  # noqa: ANN001 - a small local edit of the answer
+        copy = json.loads(json.dumps(answer))
+        change(copy["games"])
+        return [_json_doc("games.json", copy)]
+
+    live = next(i for i, g in enumerate(answer["games"]) if g["validationStatus"] == "ACTIVE")
+
+    def tier_type(games: list) -> None:
+        games[live]["prizeTiers"][3]["tierType"] = 5
+
+    def overpaid(games: list) -> None:
+        tier = games[live]["prizeTiers"][0]
+        tier["paidTickets"] = tier["winningTickets"] + 1
+
+    def price_text(games: list) -> None:
+        games[4]["ticketPrice"] = "$20"
+
+    def no_tiers(games: list) -> None:
+        del games[2]["prizeTiers"]
+
+    first = answer["games"][live]["gameId"]
+    return [
+        Payload(
+            "NJ unknown tier type: that game dropped",
+            "NJ",
+            bent(tier_type),
+            IGT_DAY,
+            warns=(f"NJ game {first}: prizeTiers[3].tierType 5 cannot be valued",),
+        ),
+        Payload(
+            "NJ paid > winning: that game dropped",
+            "NJ",
+            bent(overpaid),
+            IGT_DAY,
+            warns=(f"NJ game {first}: prizeTiers[0].paidTickets",),
+        ),
+        Payload(
+            "NJ price as text: refused",
+            "NJ",
+            bent(price_text),
+            IGT_DAY,
+            expect=(5, "ticketPrice", 'expected a whole number, found "$20"'),
+        ),
+        Payload(
+            "NJ game without prizeTiers: refused",
+            "NJ",
+            bent(no_tiers),
+            IGT_DAY,
+            expect=(3, "prizeTiers", "missing"),
+        ),
+        Payload("NJ no date", "NJ", new_jersey(), None, expect=(None, None, "carries no date")),
+    ]
+
+
+def mi_payloads() -> list[Payload]:
+    """Michigan's answers bent: a game missing from getCMSGames, odds in words, a GraphQL error."""
+    prizes, games = (json.loads(d.data) for d in michigan())
+    element = prizes["data"]["getRetailTopPrizesRemainingByGameType"][0]
+    extra = json.loads(json.dumps(element)) | {"cms_game_igt_id": 999, "game_name": "UNLISTED"}
+    with_extra = {"data": {"getRetailTopPrizesRemainingByGameType": [element, extra]}}
+    words = json.loads(json.dumps(games))
+    words["data"]["getCMSGames"][0]["overallOdds"] = "ONE IN FOUR"
+    error = {"errors": [{"message": "Too many requests"}], "data": None}
+    return [
+        Payload(
+            "MI game missing from getCMSGames: that game dropped",
+            "MI",
+            [_json_doc("prizes.json", with_extra), _json_doc("games.json", games)],
+            MI_DAY,
+            warns=("MI game 999: cms_game_igt_id is not among getCMSGames' retail instant games",),
+        ),
+        Payload(
+            "MI odds in words: the only game dropped, the day refused",
+            "MI",
+            [_json_doc("prizes.json", prizes), _json_doc("games.json", words)],
+            MI_DAY,
+            expect=(None, None, 'MI game 316: overallOdds "ONE IN FOUR" is not'),
+        ),
+        Payload(
+            "MI GraphQL error answer",
+            "MI",
+            [_json_doc("prizes.json", error), _json_doc("games.json", games)],
+            MI_DAY,
+            expect=(None, "data", "expected an object, found null"),
+        ),
+        Payload(
+            "MI answers swapped",
+            "MI",
+            list(reversed(michigan())),
+            MI_DAY,
+            expect=(None, "data.getRetailTopPrizesRemainingByGameType", "missing"),
+        ),
+    ]
+
+
+def fl_payloads() -> list[Payload]:
+    """Florida's answer bent: an unknown prize, a checksum that fails, a count of another shape."""
+    games = json.loads(florida()[0].data)
+
+    def bent(change) -> list[FeedDocument]:  # noqa: ANN001 - a small local edit of the answer
+        copy = json.loads(json.dumps(games))
+        change(copy)
+        return [_json_doc("getscratchinfo.json", copy)]
+
+    def car(g: list) -> None:
+        g[1]["OddsTiers"][0]["PrizeAmount"] = "A NEW CAR"
+
+    def checksum(g: list) -> None:
+        g[0]["OddsTiers"][1]["PrizesPaid"] += 1
+
+    def text_count(g: list) -> None:
+        g[0]["OddsTiers"][2]["TotalPrizes"] = "200,000"
+
+    return [
+        Payload(
+            "FL unknown prize: that game dropped",
+            "FL",
+            bent(car),
+            FL_DAY,
+            warns=('FL game 1502: OddsTiers[0].PrizeAmount "A NEW CAR" cannot be valued',),
+        ),
+        Payload(
+            "FL checksum",
+            "FL",
+            bent(checksum),
+            FL_DAY,
+            expect=(1, "OddsTiers[1].TotalPrizes", "paid 901 + remaining 3100 != total 4000"),
+        ),
+        Payload(
+            "FL count as text",
+            "FL",
+            bent(text_count),
+            FL_DAY,
+            expect=(1, "OddsTiers[2].TotalPrizes", 'expected a whole number, found "200,000"'),
+        ),
+    ]
+
+
+def other_layouts() -> list[Payload]:
+    """Every adapter given another state's payload: refused, naming the first field that differs."""
+    return [
+        Payload("NY as NJ", "NJ", new_york()[1:], IGT_DAY, expect=(None, "games", "missing")),
+        Payload("FL as GA", "GA", florida(), IGT_DAY, expect=(None, "games", "expected an object")),
+        Payload("NJ as MI", "MI", new_jersey() * 2, MI_DAY, expect=(None, "data", "missing")),
+        Payload("NJ as FL", "FL", new_jersey(), FL_DAY, expect=(None, None, "expected an array")),
+        Payload("MI as FL", "FL", michigan()[1:], FL_DAY, expect=(None, None, "expected an array")),
+        Payload(
+            "NY status as FL",
+            "FL",
+            new_york()[:1],
+            FL_DAY,
+            expect=(1, "Id", "missing"),
+        ),
+        Payload("FL as Texas", "TX", florida(), expect=(1, None, "not a Texas")),
+        Payload("NJ as New York", "NY", new_jersey(), NY_DAY, expect=(None, None, "game list")),
+        Payload("MI as New York", "NY", michigan(), NY_DAY, expect=(None, None, "not one of")),
     ]

@@ -7,7 +7,7 @@
  *
  * Request (stdin): {"payloads": [{"id": "...", "state": "TX", "as_of": null | "YYYY-MM-DD",
  *   "ids_of": null | k, "documents": [{"name": "...", "b64": "<base64 bytes>"}]}]}
- * Response (stdout): {"ms": elapsed, "results": [{"id", "as_of", "rows": [...CanonicalRow]} or
+ * Response (stdout): {"ms": elapsed, "results": [{"id", "as_of", "rows": [...CanonicalRow], "warnings"} or
  *   {"id", "error": {"document", "row", "column", "message"}}, with "request_ids" (or
  *   "request_ids_error") of document k when ids_of is given]}
  * No permissions: it reads stdin and writes stdout only.
@@ -54,7 +54,13 @@ function solve(p: PayloadIn): Record<string, unknown> {
   const documents = p.documents.map((d) => ({ name: d.name, data: bytes(d.b64) }));
   try {
     const feed = parseFeed(p.state, documents, p.as_of);
-    return { id: p.id, as_of: feed.asOf, rows: feed.rows, ...ids(p, documents) };
+    return {
+      id: p.id,
+      as_of: feed.asOf,
+      rows: feed.rows,
+      warnings: feed.warnings,
+      ...ids(p, documents),
+    };
   } catch (err) {
     return { id: p.id, error: refusal(err), ...ids(p, documents) };
   }

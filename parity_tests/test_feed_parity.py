@@ -1,7 +1,8 @@
 """Python feed adapters (trainer/scratchoff/feeds) vs their TypeScript port
-(supabase/functions/_shared/scratchoff/feeds): identical canonical rows for every shipped Texas day
-and the New York snapshot, and the same refusal (document, row, column, message) for every bent
-payload.
+(supabase/functions/_shared/scratchoff/feeds): identical canonical rows and warnings for every
+shipped payload (115 Texas days, New York, New Jersey's real IGT answer read as NJ and SD, Georgia's
+variant, Michigan, Florida) and every bent payload that loads without its odd games, and the same
+refusal (document, row, column, message) for every bent payload refused.
 
 The TypeScript side runs in ONE Deno process (parity_tests/feed_runner.ts) for all payloads.
 """
@@ -47,7 +48,8 @@ def _python(p: Payload) -> dict[str, Any]:
         feed = parse_feed(p.state, p.documents, p.as_of)
     except FeedError as e:
         return {"error": _error(e), **_ids(p)}
-    return {"as_of": feed.as_of, "rows": [r.as_dict() for r in feed.rows], **_ids(p)}
+    rows = [r.as_dict() for r in feed.rows]
+    return {"as_of": feed.as_of, "rows": rows, "warnings": feed.warnings, **_ids(p)}
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +81,7 @@ def both(payloads: list[Payload]) -> list[tuple[Payload, dict[str, Any], dict[st
 
 def test_every_shipped_payload_gives_identical_rows(both: list) -> None:
     shipped = [(p, py, ts) for p, py, ts in both if p.expect is None]
-    assert len([p for p, _py, _ts in shipped if p.id.startswith("TX 2")]) == 115
+    assert len([p for p, _py, _ts in shipped if p.id.startswith("TX 20")]) == 115
     assert len([p for p, _py, _ts in shipped if p.id.startswith("TX pages 2")]) == 115
     rows = 0
     for p, py, ts in shipped:
@@ -87,6 +89,10 @@ def test_every_shipped_payload_gives_identical_rows(both: list) -> None:
         assert ts.get("error") is None, (p.id, ts.get("error"))
         assert ts["as_of"] == py["as_of"], p.id
         assert ts.get("request_ids") == py.get("request_ids"), p.id
+        assert ts["warnings"] == py["warnings"], p.id
+        assert len(py["warnings"]) == len(p.warns), (p.id, py["warnings"])
+        for words, warning in zip(p.warns, py["warnings"], strict=True):
+            assert words in warning, (p.id, warning)
         assert len(ts["rows"]) == len(py["rows"]), p.id
         for a, b in zip(py["rows"], ts["rows"], strict=True):
             assert a == b, (p.id, a, b)

@@ -25,7 +25,7 @@ from trainer.powerball.load import POWERBALL_FILE, load_powerball
 from trainer.powerball.store import write_powerball
 from trainer.scratchoff.feeds import parse_feed
 from trainer.scratchoff.feeds.archive import archived_fetches
-from trainer.scratchoff.feeds.files import Source, rows_frame, sources
+from trainer.scratchoff.feeds.files import Source, odds_derived, rows_frame, sources
 from trainer.scratchoff.load import TEXAS_FILE, load_scratchoff, validate_scratchoff
 from trainer.scratchoff.store import write_scratchoff
 
@@ -44,7 +44,7 @@ def ingest_files(
     scratch = [TEXAS_FILE] if scratchoff is None else scratchoff
     draws = [POWERBALL_FILE] if powerball is None else powerball
     jobs = [
-        (s.name, _loader(s), partial(write_scratchoff, warn=warn))
+        (s.name, _loader(s, warn), partial(write_scratchoff, warn=warn))
         for s in sources([Path(p) for p in scratch], as_of)
     ]
     jobs += [(str(p), partial(load_powerball, Path(p)), write_powerball) for p in draws]
@@ -82,7 +82,8 @@ def ingest_archive(
         for fetch in fetches:
             try:
                 feed = parse_feed(fetch.layout, fetch.documents, fetch.as_of_hint)
-                frame = validate_scratchoff(rows_frame(feed.rows), f"{fetch.name}{FEED_ROWS}")
+                cells = rows_frame(feed.rows, feed.warnings)
+                frame = _loader(Source(fetch.name, lambda cells=cells: cells), warn)()
                 # Validated as the adapter's state (its rules), stored under the source's code,
                 # as the ingest function does.
                 frame["state"] = state.upper()
@@ -97,13 +98,23 @@ def ingest_archive(
     return counts, refused
 
 
-def _loader(source: Source) -> Callable[[], pd.DataFrame]:
-    """A canonical file through its loader; a feed payload through its adapter, then the same
-    validation at the door, whose rows are the adapter's canonical rows (FEED_ROWS)."""
+def _loader(source: Source, warn: Callable[[object], None]) -> Callable[[], pd.DataFrame]:
+    """A canonical file through its loader; a feed payload through its adapter (whose warnings,
+    the games it dropped, are printed), then the same validation at the door, whose rows are the
+    adapter's canonical rows (FEED_ROWS)."""
     if source.cells is None:
         return lambda: load_scratchoff(source.path)
     cells = source.cells
-    return lambda: validate_scratchoff(cells(), f"{source.name}{FEED_ROWS}")
+
+    def load() -> pd.DataFrame:
+        frame = cells()
+        for warning in frame.attrs.get("warnings", []):
+            warn(f"warning: {warning}")
+        validated = validate_scratchoff(frame, f"{source.name}{FEED_ROWS}")
+        validated.attrs["odds_derived"] = odds_derived(frame)
+        return validated
+
+    return load
 
 
 # A feed's refusals and warnings name the row of its canonical rows (header = 1, games in order,

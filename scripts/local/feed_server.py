@@ -15,6 +15,14 @@ how scripts/stack points every feed_sources request here; a query string is igno
         (also as prize_status.json and game_list.json)
     GET /<ST>/ma/games                Massachusetts's game list           } its documented layout
     GET /<ST>/ma/instant-game-prizes?gameID=<id>   a game's prizes      } (invented values)
+    GET /<ST>/nj/games                New Jersey's real IGT answer (2019-03-13); SD the same:
+    GET /<ST>/sd/games                  the layout is IGT's
+    GET /<ST>/ga/games                Georgia's variant (New Jersey's values in it)
+    POST /<ST>/mi/graphql             Michigan's two GraphQL answers (the real element, the
+                                      documented-layout games), told apart by the query the
+                                      body names (400 for any other)
+    GET /<ST>/fl/getscratchinfo       Florida's documented-layout answer; 403 without the header
+                                      `x-partner: web`, as the state's API gateway answers
 Each answer carries Last-Modified (the payload's day), as the states' servers do.
 
 Control (what a test or the demo changes between runs; loopback only, like the rest):
@@ -26,7 +34,10 @@ payload with one prize count changed so that a game fails its checksum / validat
 the hostile Texas payloads the adapter reads but the door refuses or records (issue 13): "future"
 (dated 12/31/2099), "control" (an escape character in the first game's name), "subcent" (its
 first prize level 150.001), "rising" (its first level's claims set to 0, the TOTAL row kept
-consistent: remaining rises from the day before), "repriced" (its ticket price + 5).
+consistent: remaining rises from the day before), "repriced" (its ticket price + 5); or "odd"
+(issue 19: one game the adapter cannot value, the others intact: Texas's first prize level
+"A CAR", New York's first prize label "A NEW CAR", the IGT answer's first active game's first
+tierType 5, Florida's first prize "A NEW CAR").
 The port: --port, else $STACK_FEED_PORT, else $STACK_API_PORT + 7 (54328 for the default stack).
 """
 
@@ -69,7 +80,46 @@ NY_FILES = {
 # The last path segments of New York's official URLs (feed_sources), as the stack rewrites them.
 NY_ALIASES = {"nzqa-7unk.json": "prize_status.json", "scratch_off_data": "game_list.json"}
 HOSTILE = {"future", "control", "subcent", "rising", "repriced"}
-FAULTS = {"timeout", "500", "html", "truncated", "invalid"} | HOSTILE
+FAULTS = {"timeout", "500", "html", "truncated", "invalid", "odd"} | HOSTILE
+IGT_DAY = "2019-03-13"
+MI_DAY = "2019-12-04"
+FL_DAY = "2026-09-01"  # a documented-layout fixture: any day dates it
+# The JSON documents of the other states, keyed by the route the stack rewrites their official
+# URLs to (one route may answer several POST queries): (route, file in FEEDS_DIR, its day, the
+# query a POST body must name, or None for a GET, the header the request must carry, or None).
+OTHERS: dict[str, tuple[str, str, str, str | None, tuple[str, str] | None]] = {
+    "nj": ("nj/games", f"nj_instant_games_{IGT_DAY}.json.gz", IGT_DAY, None, None),
+    "sd": ("sd/games", f"nj_instant_games_{IGT_DAY}.json.gz", IGT_DAY, None, None),
+    "ga": (
+        "ga/games",
+        f"ga_instant_games_documented_layout_nj_values_{IGT_DAY}.json.gz",
+        IGT_DAY,
+        None,
+        None,
+    ),
+    "mi prizes": (
+        "mi/graphql",
+        f"mi_prizes_remaining_game316_{MI_DAY}.json",
+        MI_DAY,
+        "getRetailTopPrizesRemainingByGameType",
+        None,
+    ),
+    "mi games": (
+        "mi/graphql",
+        "mi_get_cms_games_documented_layout.json",
+        MI_DAY,
+        "getCMSGames",
+        None,
+    ),
+    "fl": (
+        "fl/getscratchinfo",
+        "fl_getscratchinfo_documented_layout.json",
+        FL_DAY,
+        None,
+        ("x-partner", "web"),
+    ),
+}
+OTHER_ROUTES = {route for route, *_ in OTHERS.values()}
 TIMEOUT_S = 30
 HTML_ERROR = (
     b"<!DOCTYPE html>\n<html><head><title>503 Service Unavailable</title></head>\n"
@@ -118,6 +168,37 @@ def corrupt(payload: bytes) -> bytes:
     return b"\r\n".join(lines)
 
 
+def other_document(feeds_dir: Path, key: str) -> bytes:
+    """A document of OTHERS as served (Michigan's real element wrapped as its query answers)."""
+    path = feeds_dir / OTHERS[key][1]
+    data = gzip.decompress(path.read_bytes()) if path.name.endswith(".gz") else path.read_bytes()
+    if key == "mi prizes":
+        answer = {"data": {"getRetailTopPrizesRemainingByGameType": [json.loads(data)]}}
+        return json.dumps(answer).encode()
+    return data
+
+
+def odd(payload: bytes) -> bytes:
+    """One game its adapter cannot value (the "odd" fault); the other games are untouched."""
+    if not payload.lstrip().startswith((b"[", b"{")):
+        lines = payload.decode("latin-1").split("\r\n")
+        row = next(csv.reader([lines[2]]))
+        row[4] = "A CAR"
+        out = io.StringIO()
+        csv.writer(out, lineterminator="").writerow(row)
+        lines[2] = out.getvalue()
+        return "\r\n".join(lines).encode("latin-1")
+    value = json.loads(payload)
+    if isinstance(value, list) and value and "OddsTiers" in value[0]:
+        value[0]["OddsTiers"][0]["PrizeAmount"] = "A NEW CAR"
+    elif isinstance(value, list) and value:
+        value[0]["prize_amount"] = "A NEW CAR"
+    elif isinstance(value, dict) and "games" in value:
+        live = next(g for g in value["games"] if g["validationStatus"] == "ACTIVE")
+        live["prizeTiers"][0]["tierType"] = 5
+    return json.dumps(value).encode()
+
+
 def hostile(payload: bytes, fault: str) -> bytes:
     """A Texas export changed as the HOSTILE fault says; only the first game's lines (and the
     title) are rewritten, the rest stays byte for byte."""
@@ -155,10 +236,12 @@ class FeedState:
         ny: dict[str, bytes],
         day: str | None,
         pages: dict[str, bytes] | None = None,
+        others: dict[str, bytes] | None = None,
     ) -> None:
         self.texas = texas
         self.ny = ny
         self.pages = pages or {}
+        self.others = others or {}
         self.lock = threading.Lock()
         self.day = day
         self.faults: dict[str, str] = {}
@@ -241,6 +324,9 @@ def make_handler(state: FeedState) -> type[BaseHTTPRequestHandler]:
                 return
             path = self.path.split("?", 1)[0]
             match = re.fullmatch(r"/([A-Za-z]{2})/((?:tx|ny|ma)/[A-Za-z0-9_.-]+)", path)
+            if match is None and path.count("/") == 3 and path[4:] in OTHER_ROUTES:
+                self.answer_other(path[1:3].upper(), path[4:], None)
+                return
             if match is None:
                 self.send_json(404, {"error": f"no feed at {self.path}"})
                 return
@@ -268,6 +354,35 @@ def make_handler(state: FeedState) -> type[BaseHTTPRequestHandler]:
                     self.send_json(404, {"error": f"no New York document {name}"})
                     return
                 day, payload, content_type = NY_DAY, state.ny[name], "application/json"
+            self.serve_payload(st, payload, content_type, day, doc)
+
+        def answer_other(self, st: str, route: str, body: bytes | None) -> None:
+            """A document of OTHERS: its method, the query its POST body names and its header
+            checked."""
+            keys = [k for k, (r, *_rest) in OTHERS.items() if r == route]
+            queries = [OTHERS[k][3] for k in keys]
+            if (queries[0] is None) != (body is None):
+                wanted = "GET" if queries[0] is None else "POST"
+                self.send_json(405, {"error": f"{route} takes {wanted}"})
+                return
+            key = keys[0]
+            if body is not None:
+                named = [k for k, q in zip(keys, queries, strict=True) if q and q.encode() in body]
+                if not named:
+                    wanted = " or ".join(q for q in queries if q)
+                    self.send_json(400, {"errors": [{"message": f"the body must query {wanted}"}]})
+                    return
+                key = named[0]
+            _route, _file, day, _query, header = OTHERS[key]
+            if header is not None and self.headers.get(header[0]) != header[1]:
+                self.send_json(403, {"error": f"missing header {header[0]}: {header[1]}"})
+                return
+            self.serve_payload(st, state.others[key], "application/json", day, route)
+
+        def serve_payload(
+            self, st: str, payload: bytes, content_type: str, day: str, doc: str
+        ) -> None:
+            """The payload, or what the state's fault (if any) makes of it."""
             fault = state.snapshot()["faults"].get(st)
             if fault in ("truncated", "invalid") and doc.endswith(".html"):
                 fault = None  # a page is served whole: these faults bend the data documents
@@ -283,6 +398,8 @@ def make_handler(state: FeedState) -> type[BaseHTTPRequestHandler]:
                 payload = truncate(payload)
             elif fault == "invalid":
                 payload = corrupt(payload)
+            elif fault == "odd":
+                payload = odd(payload)
             elif fault in HOSTILE and doc == "tx/scratchoff.csv":
                 payload = hostile(payload, fault)
             self.send(200, payload, content_type, day)
@@ -292,8 +409,12 @@ def make_handler(state: FeedState) -> type[BaseHTTPRequestHandler]:
             # on the kept-alive connection.
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length)
+            path = self.path.split("?", 1)[0]
+            if path.count("/") == 3 and path[4:] in OTHER_ROUTES:
+                self.answer_other(path[1:3].upper(), path[4:], body)
+                return
             if self.path != "/_control":
-                self.send_json(405, {"error": "only /_control takes POST"})
+                self.send_json(405, {"error": "only /_control and Michigan's answers take POST"})
                 return
             try:
                 state.control(json.loads(body or b"{}"))
@@ -308,7 +429,8 @@ def make_handler(state: FeedState) -> type[BaseHTTPRequestHandler]:
 def serve(port: int, day: str | None, feeds_dir: Path = FEEDS_DIR) -> ThreadingHTTPServer:
     texas = load_texas(feeds_dir / TX_ARCHIVE)
     ny = {name: gzip.decompress((feeds_dir / f).read_bytes()) for name, f in NY_FILES.items()}
-    feed = FeedState(texas, ny, day, texas_pages())
+    others = {key: other_document(feeds_dir, key) for key in OTHERS}
+    feed = FeedState(texas, ny, day, texas_pages(), others)
     server = ThreadingHTTPServer(("127.0.0.1", port), make_handler(feed))
     server.daemon_threads = True
     return server

@@ -13,7 +13,7 @@ import hashlib
 import re
 
 import pytest
-from feed_loop import TX_PATH, content_hash, counts, feed_control, ingest, shipped_days
+from feed_loop import TX_PATH, content_hash, counts, drop_state, feed_control, ingest, shipped_days
 from feed_loop import test_sources as sources
 from stack_data import assert_json_error, http
 
@@ -159,3 +159,52 @@ def test_the_loop_tables_are_the_service_roles_alone(conn):
             assert not conn.execute(
                 "select has_table_privilege(%s, %s, 'select')", (role, f"public.{table}")
             ).fetchone()[0], (role, table)
+
+
+def test_one_odd_game_is_dropped_with_a_warning_and_the_others_land(stack, conn, days, states):
+    # Issue 19: a prize level the adapter cannot value drops that game only; the run records the
+    # adapter's warning (state, game, field) in ingest_runs.warnings; the state's day lands.
+    feed_control(stack.feed_url, day=days[30], faults={"ZA": "odd"})
+    runs = ingest(stack, ["ZA", "ZB"])
+    odd, healthy = runs["ZA"], runs["ZB"]
+    assert (odd["outcome"], healthy["outcome"]) == ("ingested", "ingested"), runs
+    assert len(odd["warnings"]) == 1, odd["warnings"]
+    assert re.fullmatch(
+        r'TX game \d+: Prize Level "A CAR" cannot be valued; game not loaded', odd["warnings"][0]
+    )
+    number = odd["warnings"][0].split()[2].rstrip(":")
+    assert odd["rows"] < healthy["rows"]
+    stored = conn.execute(
+        "select warnings from public.ingest_runs where state = 'ZA' order by id desc limit 1"
+    ).fetchone()[0]
+    assert stored == odd["warnings"]
+    games = {g for (g,) in conn.execute("select game_number from public.games where state = 'ZA'")}
+    assert number not in games and len(games) == counts(conn, "ZB")["games"] - 1
+    feed_control(stack.feed_url, faults={})
+
+
+def test_new_jersey_through_the_function_with_derived_odds_flagged(stack, conn):
+    # Issue 19: the IGT adapter in the function: New Jersey's real answer from the loopback
+    # server under a test state code; every active game lands, its odds flagged as derived.
+    with sources(conn, stack.feed_url, {}):
+        drop_state(conn, "ZC")
+        conn.execute(
+            "insert into public.feed_sources (state, layout, urls, timeout_ms)"
+            " values ('ZC', 'NJ', array[%s], 20000)",
+            (f"{stack.feed_url}/ZC/nj/games",),
+        )
+        try:
+            run = ingest(stack, ["ZC"])["ZC"]
+            assert (run["outcome"], run["as_of"], run["warnings"]) == (
+                "ingested",
+                "2019-03-13",
+                [],
+            ), run
+            flags = conn.execute(
+                "select count(*), count(*) filter (where odds_derived) from public.games"
+                " where state = 'ZC'"
+            ).fetchone()
+            assert flags == (116, 116)
+            assert ingest(stack, ["ZC"])["ZC"]["outcome"] == "same_day"
+        finally:
+            drop_state(conn, "ZC")

@@ -70,6 +70,7 @@ def write_scratchoff(
     (before anything is written) when the file contradicts the stored history."""
     file = tiers.attrs.get("file", "(frame)")
     lines = tiers.attrs.get("lines")
+    derived = tiers.attrs.get("odds_derived", {})
     cur = conn.cursor()
     tiers = with_stored_attributes(cur, tiers)
     cur.execute(
@@ -129,6 +130,7 @@ def write_scratchoff(
     inserted, updated = upsert(
         cur, "public.games", "stage_games", game_columns, ["state", "game_number"]
     )
+    mark_odds_derived(cur, derived)
     counts = [Counts("games", len(games), inserted, updated + len(moved_back | set(filled)))]
     cur.execute(
         "create temp view stage_tier_rows as select g.id as game_id, t.snapshot_date,"
@@ -325,3 +327,18 @@ def read_scratchoff(conn: psycopg.Connection, where: str = "", params: tuple = (
         )
     frame["snapshot_date"] = pd.to_datetime(frame["snapshot_date"]).astype("datetime64[us]")
     return frame
+
+
+def mark_odds_derived(cur: psycopg.Cursor, derived: dict[tuple[str, str], bool]) -> None:
+    """games.odds_derived of the feed's games that carry odds: True where the adapter derived
+    them (the IGT layout), False where the state published them; unchanged rows are not touched."""
+    if not derived:
+        return
+    states, numbers = zip(*derived, strict=True)
+    cur.execute(
+        "update public.games g set odds_derived = s.derived"
+        " from unnest(%s::text[], %s::text[], %s::bool[]) as s(state, game_number, derived)"
+        " where g.state = s.state and g.game_number = s.game_number"
+        " and g.odds_derived is distinct from s.derived",
+        (list(states), list(numbers), list(derived.values())),
+    )

@@ -482,8 +482,9 @@ export function validateScratchoff(
 
 // A feed's canonical rows pass the same door as a file's, as their text cells: the columns and
 // the text Python's str() gives (trainer/scratchoff/feeds/files.py rows_frame), so a refusal
-// quotes the same cell in both languages.
-const CANONICAL_COLUMNS: (keyof CanonicalRow)[] = [
+// quotes the same cell in both languages. odds_derived is not a cell of the contract: the ingest
+// stores it beside the validated rows.
+const CANONICAL_COLUMNS: Exclude<keyof CanonicalRow, "odds_derived">[] = [
   "snapshot_date",
   "state",
   "game_number",

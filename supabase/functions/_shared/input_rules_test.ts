@@ -67,6 +67,7 @@ function feedRow(tier: number, prize: number, remaining: number): CanonicalRow {
     prize_amount: prize,
     prizes_printed: 10,
     prizes_remaining: remaining,
+    odds_derived: false,
   };
 }
 

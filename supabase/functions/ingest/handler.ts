@@ -5,7 +5,9 @@
 // with the state's adapter, pass its rows through the door (_shared/input_rules.ts: the rules of
 // `python -m trainer ingest`, trainer/rules.py) and write the state's new day in one transaction,
 // checked against the stored history first. Every state gets an ingest_runs row; a failing or
-// refused state writes nothing else and does not stop the others. A feed whose as-of date is the
+// refused state writes nothing else and does not stop the others. The adapter's warnings (a game
+// dropped: its name and field) go to the run's warnings, before the door's, whatever the outcome;
+// they are the reason a game of the feed is missing. A feed whose as-of date is the
 // stored latest day or older changes nothing, and its run says so (ingest is monotone in time: an
 // older day never overwrites a game's current attributes or active flag).
 import { requireRole } from "../_shared/auth.ts";
@@ -19,7 +21,7 @@ import {
 } from "../_shared/input_rules.ts";
 import { parseFeed, requestIds } from "../_shared/scratchoff/feeds/registry.ts";
 import { dateHint, FeedFailure, type FeedSource, type Fetched, fetchSource } from "./feeds.ts";
-import { archive, lockState, recordRun, type Run, writeDay } from "./store.ts";
+import { archive, lockState, markOddsDerived, recordRun, type Run, writeDay } from "./store.ts";
 
 function parseStates(value: unknown): string[] | null {
   if (value === undefined) return null;
@@ -65,6 +67,7 @@ export async function ingestState(source: FeedSource): Promise<Run> {
     warnings: [],
   };
   let fetched: Fetched[] = [];
+  let feedWarnings: string[] = [];
   try {
     const outcome = await fetchSource(source, (doc) => requestIds(source.layout, doc));
     fetched = outcome.fetched;
@@ -79,6 +82,8 @@ export async function ingestState(source: FeedSource): Promise<Run> {
           fetched.map((d) => ({ name: d.url, data: d.body })),
           dateHint(fetched.map((d) => d.last_modified), new Date(run.started_at), source.time_zone),
         );
+        feedWarnings = parsed.warnings;
+        run.warnings = feedWarnings;
         // The adapter's own state for the door (its time zone dates the future-date rule); the
         // rows are stored under the source's code.
         rows = validateFeedRows(parsed.rows, file);
@@ -91,20 +96,17 @@ export async function ingestState(source: FeedSource): Promise<Run> {
     // Archived first, in its own statement: kept even when the state's write below fails.
     run.payload_ids = await withDb((sql) => archive(sql, source.state, fetched, run.as_of));
     if (problem !== null || parsed === null) throw new FeedFailure(problem ?? "no payload");
-    const asOf = parsed.asOf;
+    const { asOf, rows: feedRows } = parsed;
     await withDb((sql) =>
       sql.begin(async (tx) => {
         run.stored_as_of = await lockState(tx, source.state);
         if (run.stored_as_of !== null && asOf <= run.stored_as_of) {
           run.outcome = asOf === run.stored_as_of ? "same_day" : "older";
         } else {
-          ({ counts: run.counts, warnings: run.warnings } = await writeDay(
-            tx,
-            source.state,
-            asOf,
-            rows,
-            file,
-          ));
+          const written = await writeDay(tx, source.state, asOf, rows, file);
+          await markOddsDerived(tx, source.state, feedRows);
+          run.counts = written.counts;
+          run.warnings = [...feedWarnings, ...written.warnings];
           run.outcome = "ingested";
         }
         await recordRun(tx, run);
@@ -115,7 +117,7 @@ export async function ingestState(source: FeedSource): Promise<Run> {
     const refused = err instanceof FeedFailure || err instanceof DataError;
     run.outcome = "failed";
     run.counts = {};
-    run.warnings = [];
+    run.warnings = feedWarnings;
     run.error = refused ? err.message : `${(err as Error).message}`;
     if (!refused) console.error(err);
     try {

@@ -5,6 +5,7 @@
 import { jsonList, type Sql } from "../_shared/db.ts";
 import { DataError, type ScratchoffRow } from "../_shared/input_rules.ts";
 import { gameMetrics, METRIC_FIELDS } from "../_shared/scratchoff/analytics.ts";
+import type { CanonicalRow } from "../_shared/scratchoff/feeds/common.ts";
 import type { Fetched } from "./feeds.ts";
 
 /** A pool or a transaction: all these need is `unsafe`. */
@@ -315,4 +316,24 @@ export async function writeDay(
     },
     warnings: changes.map((c) => priceWarning(file, c)),
   };
+}
+
+/** games.odds_derived of the feed's games that carry odds: true where the adapter derived them
+ * (the IGT layout), false where the state published them; unchanged rows are not touched (as
+ * trainer/scratchoff/store.py's mark_odds_derived). */
+export async function markOddsDerived(
+  sql: Db,
+  state: string,
+  rows: CanonicalRow[],
+): Promise<void> {
+  const derived = new Map<string, boolean>();
+  for (const r of rows) if (r.overall_odds !== null) derived.set(r.game_number, r.odds_derived);
+  if (derived.size === 0) return;
+  await sql.unsafe(
+    `update public.games g set odds_derived = s.flag::bool
+     from jsonb_each_text($2::text::jsonb) as s(game_number, flag)
+     where g.state = $1 and g.game_number = s.game_number
+       and g.odds_derived is distinct from s.flag::bool`,
+    [state, JSON.stringify(Object.fromEntries(derived))],
+  );
 }

@@ -6,9 +6,11 @@
 
 `parse_feed(state, documents, as_of=None) -> ParsedFeed` looks the adapter up by state code; a
 state without one, or a payload of another layout, raises FeedError ("unknown feed layout ...
-known: TX, NY"). Every refusal is a FeedError (a trainer.data.DataError) naming the document, the
-row and the column. New York's documents carry no date, so its as_of is required; Texas's title
-row carries its own. `detect_state(documents)` tells which layout a payload is (archived files).
+known: TX, NY, ..."). Every refusal is a FeedError (a trainer.data.DataError) naming the document,
+the row and the column. Only Texas's documents carry their date (its title row); every other
+state's as_of is required (the fetch's date hint). `detect_state(documents)` tells which layout a
+payload is (archived files); the IGT layout, shared by NJ, SD and GA, cannot say which state it is.
+One odd game is dropped with a warning (ParsedFeed.warnings; common.py), the rest loads.
 
 The TypeScript port (supabase/functions/_shared/scratchoff/feeds/, same module names, camelCase:
 parseFeed, detectState, FeedError) gives identical rows; parity_tests/test_feed_parity.py holds
@@ -20,9 +22,9 @@ has request_ids(document): the ids its template is expanded over; `request_ids(s
 
 from __future__ import annotations
 
-from types import ModuleType
+from typing import Protocol
 
-from trainer.scratchoff.feeds import ma, ny, tx
+from trainer.scratchoff.feeds import fl, igt, ma, mi, ny, tx
 from trainer.scratchoff.feeds.common import (
     CanonicalRow,
     FeedDocument,
@@ -31,7 +33,27 @@ from trainer.scratchoff.feeds.common import (
     quote,
 )
 
-ADAPTERS: dict[str, ModuleType] = {"TX": tx, "NY": ny, "MA": ma}
+
+class Adapter(Protocol):
+    """A state's adapter: a module (tx, ny, ma, mi, fl) or an igt.IgtLayout."""
+
+    STATE: str
+
+    def looks_like(self, documents: list[FeedDocument], /) -> bool: ...
+
+    def parse(self, documents: list[FeedDocument], as_of: str | None = None, /) -> ParsedFeed: ...
+
+
+ADAPTERS: dict[str, Adapter] = {
+    "TX": tx,
+    "NY": ny,
+    "NJ": igt.NJ,
+    "SD": igt.SD,
+    "GA": igt.GA,
+    "MI": mi,
+    "FL": fl,
+    "MA": ma,
+}
 KNOWN = ", ".join(ADAPTERS)
 
 __all__ = [
@@ -43,6 +65,7 @@ __all__ = [
     "detect_state",
     "parse_feed",
     "request_ids",
+    "states_like",
 ]
 
 
@@ -50,12 +73,20 @@ def _names(documents: list[FeedDocument]) -> str:
     return ", ".join(d.name for d in documents) or "(no document)"
 
 
+def states_like(documents: list[FeedDocument]) -> list[str]:
+    """Every state whose adapter reads the payload's layout (several for IGT's)."""
+    return [state for state, adapter in ADAPTERS.items() if adapter.looks_like(documents)]
+
+
 def detect_state(documents: list[FeedDocument]) -> str:
-    """The state whose layout the payload is, or FeedError."""
-    for state, adapter in ADAPTERS.items():
-        if adapter.looks_like(documents):
-            return state
-    raise FeedError(_names(documents), None, None, f"unknown feed layout: known: {KNOWN}")
+    """The state whose layout the payload is, or FeedError (also when several states share it)."""
+    states = states_like(documents)
+    if len(states) > 1:
+        shared = ", ".join(states)
+        raise FeedError(_names(documents), None, None, f"the layout of {shared}: name the state")
+    if not states:
+        raise FeedError(_names(documents), None, None, f"unknown feed layout: known: {KNOWN}")
+    return states[0]
 
 
 def parse_feed(state: str, documents: list[FeedDocument], as_of: str | None = None) -> ParsedFeed:

@@ -5,6 +5,9 @@ A path is one of:
 - a Texas `scratchoff.csv` (its first row is the "Scratch-Off Prizes as of" title);
 - New York JSON documents: the prize-status rows and the game list of one day, paired by the
   YYYY-MM-DD in their file names (`ny_prize_status_2025-10-13.json`), which is their as-of date;
+  likewise Michigan's two answers, and the one-document JSON feeds (IGT's instant-games answer,
+  Florida's); IGT's layout is shared by NJ, SD and GA: the file name's leading state code
+  (`nj_instant_games_2019-03-13.json`) says which;
 - a .tar.gz of any of these (the shipped Texas archive holds 115 days);
 any of them gzipped (.gz). Anything else is refused: "unknown feed layout ... known: TX, NY".
 """
@@ -20,7 +23,14 @@ from pathlib import Path
 import pandas as pd
 
 from trainer.data import DataError, read_bounded, read_stream
-from trainer.scratchoff.feeds import KNOWN, FeedDocument, FeedError, detect_state, parse_feed
+from trainer.scratchoff.feeds import (
+    KNOWN,
+    FeedDocument,
+    FeedError,
+    detect_state,
+    parse_feed,
+    states_like,
+)
 from trainer.scratchoff.feeds.common import CanonicalRow
 
 DAY = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})")
@@ -35,10 +45,21 @@ class Source:
     path: Path | None = None
 
 
-def rows_frame(rows: list[CanonicalRow]) -> pd.DataFrame:
-    """Canonical rows as the text cells the contract's validation reads ('' for None)."""
+def rows_frame(rows: list[CanonicalRow], warnings: list[str] | None = None) -> pd.DataFrame:
+    """Canonical rows as the text cells the contract's validation reads ('' for None); the
+    adapter's warnings (the games it dropped) ride in attrs["warnings"] for the ingest to print."""
     records = [{k: "" if v is None else str(v) for k, v in row.as_dict().items()} for row in rows]
-    return pd.DataFrame.from_records(records, columns=list(CanonicalRow.__dataclass_fields__))
+    frame = pd.DataFrame.from_records(records, columns=list(CanonicalRow.__dataclass_fields__))
+    frame.attrs["warnings"] = list(warnings or [])
+    return frame
+
+
+def odds_derived(cells: pd.DataFrame) -> dict[tuple[str, str], bool]:
+    """(state, game_number) -> whether its odds are derived, for the games whose rows carry odds
+    (the store keeps a game's flag with its odds: games.odds_derived)."""
+    given = cells[cells["overall_odds"] != ""]
+    keys = zip(given["state"].str.upper(), given["game_number"], strict=True)
+    return dict(zip(keys, given["odds_derived"] == "True", strict=True))
 
 
 def _documents(path: Path) -> list[FeedDocument]:
@@ -100,10 +121,17 @@ def sources(paths: list[Path], as_of: str | None = None) -> list[Source]:
 
 def _feed_source(docs: list[FeedDocument], day: str | None) -> Source:
     names = ", ".join(d.name for d in docs)
+    prefix = re.match(r"([a-z]{2})_", Path(docs[0].name).name)
+    named = prefix[1].upper() if prefix else None
     try:
-        state = detect_state(docs)
+        state = named if named in states_like(docs) else detect_state(docs)
     except FeedError:
         raise FeedError(
             names, None, None, f"unknown feed layout (not canonical either): known: {KNOWN}"
         ) from None
-    return Source(names, lambda: rows_frame(parse_feed(state, docs, day).rows))
+
+    def cells() -> pd.DataFrame:
+        feed = parse_feed(state, docs, day)
+        return rows_frame(feed.rows, feed.warnings)
+
+    return Source(names, cells)

@@ -28,14 +28,16 @@ from trainer.scratchoff.feeds.common import (
     CanonicalRow,
     FeedDocument,
     FeedError,
+    OddGame,
     ParsedFeed,
     Tier,
+    dated,
+    finish,
     format_dollars,
-    given_day,
+    gather,
+    json_document,
     number_tiers,
     quote,
-    read_json,
-    sort_rows,
 )
 
 STATE = "MA"
@@ -63,7 +65,7 @@ def looks_like(documents: list[FeedDocument]) -> bool:
 
 def request_ids(document: FeedDocument) -> list[str]:
     """The ids of the list's scratch games, in its order (the prize documents' template)."""
-    games = read_json(document)
+    games = json_document(document)
     if not isinstance(games, list):
         raise FeedError(
             document.name, None, "(top level)", "not Massachusetts's game list (an array)"
@@ -89,10 +91,11 @@ def request_ids(document: FeedDocument) -> list[str]:
     return out
 
 
-def _odds(name: str, text: Any) -> float:
+def _odds(number: str, text: Any) -> float:
+    """Odds in words the parser does not know make the game odd, not the day."""
     m = ODDS.fullmatch(text.strip()) if isinstance(text, str) else None
     if m is None or float(m[1]) <= 0:
-        raise FeedError(name, None, "odds", f'not "1 in X": {quote(text)}')
+        raise OddGame(number, "odds", f'not "1 in X": {quote(text)}')
     return float(m[1])
 
 
@@ -130,7 +133,7 @@ def _tier(name: str, row: int, tier: Any) -> tuple[Tier, bool]:
 
 def _game(doc: FeedDocument, number: str, day: str) -> list[CanonicalRow]:
     name = doc.name
-    game = read_json(doc)
+    game = json_document(doc)
     if not isinstance(game, dict):
         raise FeedError(name, None, "(top level)", "not a Massachusetts prize document (an object)")
     found = game.get("massGameID")
@@ -142,7 +145,7 @@ def _game(doc: FeedDocument, number: str, day: str) -> list[CanonicalRow]:
     price = game.get("ticketCost")
     if not _is_number(price) or price <= 0:
         raise FeedError(name, None, "ticketCost", f"not a ticket price: {quote(price)}")
-    odds = _odds(name, game.get("odds"))
+    odds = _odds(number, game.get("odds"))
     raw = game.get("prizeTiers")
     if not isinstance(raw, list) or not raw:
         raise FeedError(name, None, "prizeTiers", "not a non-empty list")
@@ -155,7 +158,7 @@ def _game(doc: FeedDocument, number: str, day: str) -> list[CanonicalRow]:
 
 def parse(documents: list[FeedDocument], as_of: str | None = None) -> ParsedFeed:
     """The canonical rows of one fetch: the game list and its scratch games' prize documents."""
-    day = given_day(documents, as_of, "Massachusetts's feed")
+    day = dated(STATE, ", ".join(d.name for d in documents) or "(no document)", as_of)
     if not documents:
         raise FeedError(
             "(no document)", None, None, "Massachusetts's feed starts with the game list"
@@ -171,7 +174,6 @@ def parse(documents: list[FeedDocument], as_of: str | None = None) -> ParsedFeed
         )
     if not ids:
         raise FeedError(documents[0].name, None, None, "no scratch games")
-    rows: list[CanonicalRow] = []
-    for number, doc in zip(ids, prizes, strict=True):
-        rows += _game(doc, number, day)
-    return ParsedFeed(STATE, day, sort_rows(rows))
+    pairs = list(zip(ids, prizes, strict=True))
+    rows, warnings = gather(STATE, pairs, lambda pair: _game(pair[1], pair[0], day))
+    return finish(STATE, day, documents[0].name, rows, warnings)

@@ -16,7 +16,13 @@ Labels become dollars by one policy (`prize_dollars`; the README's "New York pri
 - annual installments: "$50K Annual Installments" -> 20 x the yearly amount ("$1,000,000 GRANDE"
   pays "$50K Annual Installments": every titled game agrees);
 - free tickets: "FREE Take 5 FP" -> the game's own ticket price (a free play's retail price);
-- anything else is refused, naming the row.
+- anything else cannot be valued: that game is not loaded (a warning names it and the label), the
+  state's other games are.
+
+An odd game (common.OddGame) is dropped with a warning: an unknown label, a game missing from the
+game list, overall odds in words the parser does not know, an advertised top prize that is none of
+its tiers. A row whose paid + unpaid != total (the report's checksum), or a payload of another
+shape, refuses the day.
 
 The top tier (tier 1) is the tier whose label is the game list's advertised top prize, not
 merely the largest amount. prizes_remaining is the status report's `unpaid`: the game list's
@@ -40,15 +46,18 @@ from trainer.scratchoff.feeds.common import (
     CanonicalRow,
     FeedDocument,
     FeedError,
+    OddGame,
     ParsedFeed,
     Tier,
-    given_day,
+    dated,
+    finish,
+    gather,
+    json_document,
     number_tiers,
     parse_count,
     parse_number,
+    parse_odds,
     quote,
-    read_json,
-    sort_rows,
 )
 
 STATE = "NY"
@@ -61,7 +70,6 @@ _PLAIN = re.compile(_CASH, re.I)
 _WEEKLY = re.compile(_CASH + r"\s*/\s*(?:WK|WEEK)\s*/\s*LIFE", re.I)
 _ANNUAL = re.compile(_CASH + r"\s+ANNUAL\s+INSTALLMENTS?", re.I)
 _FREE = re.compile(r"FREE\b.*", re.I)
-_ODDS = re.compile(r"1\s+in\s+([0-9][0-9,]*(?:\.[0-9]+)?)", re.I)
 _SCALE = {"": 1.0, "K": 1e3, "M": 1e6}
 
 
@@ -172,10 +180,10 @@ def _status_games(name: str, rows: list[Any]) -> dict[str, _Game]:
 def parse(documents: list[FeedDocument], as_of: str | None = None) -> ParsedFeed:
     """The canonical rows of one snapshot (the prize-status rows plus the game list)."""
     names = ", ".join(d.name for d in documents) or "(no document)"
-    day = given_day(documents, as_of, "New York's feed")
+    day = dated(STATE, names, as_of)
     by_role: dict[str, tuple[FeedDocument, Any]] = {}
     for doc in documents:
-        value = read_json(doc)
+        value = json_document(doc)
         role = _role(value)
         if role is None or role in by_role:
             raise FeedError(
@@ -193,26 +201,21 @@ def parse(documents: list[FeedDocument], as_of: str | None = None) -> ParsedFeed
     list_doc, list_value = by_role["list"]
     games = _status_games(status_doc.name, status_rows)
     listed = _game_list(list_doc.name, list_value["rows"])
-    out: list[CanonicalRow] = []
-    for number, game in games.items():
-        if number not in listed:
-            raise FeedError(
-                status_doc.name,
-                game.row,
-                "game_number",
-                f"game {number} is not in the game list ({list_doc.name})",
-            )
-        out += _rows(day, status_doc.name, list_doc.name, game, listed[number])
-    if not out:
-        raise FeedError(status_doc.name, None, None, "no prize rows")
-    return ParsedFeed(STATE, day, sort_rows(out))
+
+    def rows_of(game: _Game) -> list[CanonicalRow]:
+        if game.number not in listed:
+            raise OddGame(game.number, "game_number", "is not in the game list")
+        return _rows(day, game, listed[game.number])
+
+    rows, warnings = gather(STATE, games.values(), rows_of)
+    return finish(STATE, day, status_doc.name, rows, warnings)
 
 
 @dataclass
 class _Listed:
-    row: int
     price: float
     odds: float | None
+    odd_odds: str | None  # the overall odds' text when it is in words the parser does not know
     top_label: str
 
 
@@ -225,48 +228,37 @@ def _game_list(name: str, rows: list[Any]) -> dict[str, _Listed]:
             raise FeedError(
                 name, i, "ticket_price", f"not a ticket price: {quote(cell['ticket_price'])}"
             )
-        odds = None
-        if cell["overall_odds"]:
-            m = _ODDS.fullmatch(cell["overall_odds"])
-            odds = parse_number(m[1]) if m else None
-            if odds is None or odds < 1:
-                raise FeedError(
-                    name, i, "overall_odds", f"not '1 in N' odds: {quote(cell['overall_odds'])}"
-                )
+        odds = parse_odds(cell["overall_odds"]) if cell["overall_odds"] else None
+        odd_odds = cell["overall_odds"] if cell["overall_odds"] and odds is None else None
         if cell["game_number"] in out:
             raise FeedError(name, i, "game_number", f"game {cell['game_number']} listed twice")
-        out[cell["game_number"]] = _Listed(i, price, odds, cell["top_prize_amount"])
+        out[cell["game_number"]] = _Listed(price, odds, odd_odds, cell["top_prize_amount"])
     return out
 
 
-def _rows(
-    day: str, status_name: str, list_name: str, game: _Game, listed: _Listed
-) -> list[CanonicalRow]:
+def _rows(day: str, game: _Game, listed: _Listed) -> list[CanonicalRow]:
+    if listed.odd_odds is not None:
+        raise OddGame(game.number, "overall_odds", f"{quote(listed.odd_odds)} is not '1 in N' odds")
     tiers: list[Tier] = []
     counted = 0  # prizes printed in the tiers the published odds count (all but free tickets)
-    for (row, label), (printed, remaining) in zip(game.labels, game.counts, strict=True):
+    for (_row, label), (printed, remaining) in zip(game.labels, game.counts, strict=True):
         value = prize_dollars(label, listed.price)
-        if value is None:
-            raise FeedError(
-                status_name,
-                row,
+        if value is None or value[0] <= 0:
+            raise OddGame(
+                game.number,
                 "prize_amount",
-                f"unknown prize label {quote(label)} (known: cash, $N/WK/LIFE, $N/WEEK/LIFE,"
+                f"{quote(label)} cannot be valued (known: cash, $N/WK/LIFE, $N/WEEK/LIFE,"
                 " $N Annual Installments, FREE ...)",
             )
         amount, free = value
-        if amount <= 0:
-            raise FeedError(status_name, row, "prize_amount", f"not a prize: {quote(label)}")
         counted += 0 if free else printed
         tiers.append(Tier(label, amount, printed, remaining))
     top = _top_tier(game, tiers, listed)
     if top is None:
-        raise FeedError(
-            list_name,
-            listed.row,
+        raise OddGame(
+            game.number,
             "top_prize_amount",
-            f"game {game.number}'s advertised top prize {quote(listed.top_label)} is not among its"
-            f" prize tiers in {status_name}",
+            f"{quote(listed.top_label)} (advertised) is none of its tiers",
         )
     printed_tickets = (
         math.floor(listed.odds * counted + 0.5) if listed.odds is not None and counted else None

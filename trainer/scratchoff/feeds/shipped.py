@@ -1,6 +1,7 @@
 """The shipped official payloads (trainer/data/feeds/, see its README): the 115 Texas days, Texas's
-game pages, the New York snapshot and Massachusetts's documented layout, as the FeedDocuments a
-fetch of each feed would give."""
+game pages, the New York snapshot, New Jersey's real IGT answer (and Georgia's variant of it),
+Michigan's real element with a documented-layout games answer, Florida's and Massachusetts's
+documented-layout answers, as the FeedDocuments a fetch of each feed would give."""
 
 from __future__ import annotations
 
@@ -92,3 +93,43 @@ def massachusetts() -> tuple[str, list[FeedDocument]]:
         for i in ids
     ]
     return fixture["day"], [games, *prizes]
+
+
+IGT_DAY = "2019-03-13"
+NJ_FILE = FEEDS_DIR / f"nj_instant_games_{IGT_DAY}.json.gz"
+GA_FILE = FEEDS_DIR / f"ga_instant_games_documented_layout_nj_values_{IGT_DAY}.json.gz"
+MI_DAY = "2019-12-04"
+MI_ELEMENT = FEEDS_DIR / f"mi_prizes_remaining_game316_{MI_DAY}.json"
+MI_GAMES = FEEDS_DIR / "mi_get_cms_games_documented_layout.json"
+FL_FILE = FEEDS_DIR / "fl_getscratchinfo_documented_layout.json"
+
+
+def _gzipped(path: Path) -> FeedDocument:
+    return FeedDocument(path.name.removesuffix(".gz"), gzip.decompress(path.read_bytes()))
+
+
+def new_jersey() -> list[FeedDocument]:
+    """New Jersey's real instant-games answer of IGT_DAY (South Dakota serves the same layout)."""
+    return [_gzipped(NJ_FILE)]
+
+
+def georgia() -> list[FeedDocument]:
+    """Georgia's documented variant, New Jersey's values rendered in it (amounts in dollars x
+    10,000, annuity amounts 0)."""
+    return [_gzipped(GA_FILE)]
+
+
+def michigan() -> list[FeedDocument]:
+    """Michigan's two GraphQL answers: the real element wrapped as the query answers it, then the
+    documented-layout getCMSGames answer."""
+    element = json.loads(MI_ELEMENT.read_bytes())
+    prizes = {"data": {"getRetailTopPrizesRemainingByGameType": [element]}}
+    return [
+        FeedDocument("prizes_remaining.json", json.dumps(prizes).encode()),
+        FeedDocument(MI_GAMES.name, MI_GAMES.read_bytes()),
+    ]
+
+
+def florida() -> list[FeedDocument]:
+    """Florida's getscratchinfo answer, built from the documented layout (illustrative values)."""
+    return [FeedDocument(FL_FILE.name, FL_FILE.read_bytes())]

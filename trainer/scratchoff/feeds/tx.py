@@ -18,6 +18,11 @@ asterisk) and the overall odds of winning any prize, "1 in X". A game's rows tak
 page (None where the page does not say one, or the game has no page: the loader then keeps what the
 `games` table already knows). A listing of no such rows, or a page count that is not the listing's,
 refuses the day. Tier 1 is the largest prize; a prize label is the amount as "$1,000".
+
+An odd game (common.OddGame) is dropped with a warning and the day's other games load: a Prize
+Level that is not a dollar amount, a level whose claims exceed its prizes. Its levels still count
+towards its TOTAL row: a checksum that fails, a count that is not a number, or a file of another
+shape refuses the whole day.
 """
 
 from __future__ import annotations
@@ -31,15 +36,17 @@ from trainer.scratchoff.feeds.common import (
     CanonicalRow,
     FeedDocument,
     FeedError,
+    OddGame,
     ParsedFeed,
     Tier,
+    finish,
     format_dollars,
+    gather,
     iso_date,
     number_tiers,
     parse_count,
     parse_number,
     quote,
-    sort_rows,
 )
 
 STATE = "TX"
@@ -155,6 +162,7 @@ class _Game:
     price: float
     row: int
     tiers: list[Tier] = field(default_factory=list)
+    odd: OddGame | None = None  # the first reason the game cannot be loaded
 
 
 def _header(name: str, row: int, fields: list[str]) -> dict[str, int]:
@@ -230,7 +238,7 @@ def parse(documents: list[FeedDocument], as_of: str | None = None) -> ParsedFeed
                 raise FeedError(name, row, COLUMNS["number"], f"game {number} appears twice")
             current = _start(name, row, cell)
         _check_same_game(name, row, current, cell)
-        current.tiers.append(_tier(name, row, cell))
+        current.tiers.append(_tier(name, row, cell, current))
     if current is not None:
         raise FeedError(
             name,
@@ -241,11 +249,15 @@ def parse(documents: list[FeedDocument], as_of: str | None = None) -> ParsedFeed
     if not games:
         raise FeedError(name, None, None, "no games")
     figures = _pages(documents)
-    out: list[CanonicalRow] = []
-    for g in games:
+
+    def rows_of(g: _Game) -> list[CanonicalRow]:
+        if g.odd is not None:
+            raise g.odd
         odds, tickets = figures.get(g.number, (None, None))
-        out += number_tiers(day, STATE, g.number, g.name, g.price, odds, tickets, g.tiers, None)
-    return ParsedFeed(STATE, day, sort_rows(out))
+        return number_tiers(day, STATE, g.number, g.name, g.price, odds, tickets, g.tiers, None)
+
+    rows, warnings = gather(STATE, games, rows_of)
+    return finish(STATE, day, name, rows, warnings)
 
 
 def _price(name: str, row: int, text: str) -> float:
@@ -278,15 +290,20 @@ def _check_same_game(name: str, row: int, game: _Game, cell: dict[str, str]) -> 
         raise FeedError(name, row, COLUMNS["close"], f"not a MM/DD/YYYY date: {quote(close)}")
 
 
-def _tier(name: str, row: int, cell: dict[str, str]) -> Tier:
-    amount = parse_number(cell["level"].removeprefix("$"))
-    if amount is None or amount <= 0:
-        raise FeedError(name, row, COLUMNS["level"], f"not a prize amount: {quote(cell['level'])}")
+def _tier(name: str, row: int, cell: dict[str, str], game: _Game) -> Tier:
+    """The level's tier; a level the game cannot be loaded with marks the game odd (its counts
+    still go to the TOTAL checksum)."""
     printed = _count(name, row, cell, "printed")
     claimed = _count(name, row, cell, "claimed")
-    if claimed > printed:
-        raise FeedError(name, row, COLUMNS["claimed"], f"claimed {claimed} > printed {printed}")
-    return Tier(format_dollars(amount), amount, printed, printed - claimed)
+    amount = parse_number(cell["level"].removeprefix("$"))
+    odd = None
+    if amount is None or amount <= 0:
+        odd = OddGame(game.number, COLUMNS["level"], f"{quote(cell['level'])} cannot be valued")
+    elif claimed > printed:
+        odd = OddGame(game.number, COLUMNS["claimed"], f"claimed {claimed} > printed {printed}")
+    game.odd = game.odd or odd
+    value = amount or 0.0
+    return Tier(format_dollars(value), value, printed, printed - claimed)
 
 
 def _count(name: str, row: int, cell: dict[str, str], key: str) -> int:

@@ -221,3 +221,47 @@ def test_an_unknown_layout_is_refused_and_nothing_is_written(tx_db, tmp_path) ->
     with pytest.raises(DataError, match="unknown feed layout .*known: TX, NY"):
         quiet_ingest(tx_db, [odd])
     assert query(tx_db, "select count(*) from games") == [(0,)]
+
+
+def test_an_odd_game_is_dropped_and_its_warning_printed(tmp_path) -> None:
+    import json
+
+    from trainer.scratchoff.feeds.shipped import NY_DAY, new_york
+
+    status, listing = (json.loads(d.data) for d in new_york())
+    odd = status[5]["game_number"]
+    status[5]["prize_amount"] = "A NEW CAR"
+    paths = [tmp_path / f"ny_prize_status_{NY_DAY}.json", tmp_path / f"ny_game_list_{NY_DAY}.json"]
+    paths[0].write_text(json.dumps(status))
+    paths[1].write_text(json.dumps(listing))
+    said: list[str] = []
+    with scratch_database(f"test_feed_odd_{os.getpid()}") as url:
+        ingest_files([str(p) for p in paths], [], url, progress=said.append)
+        assert query(url, "select count(*) from games where state = 'NY'") == [(113,)]
+        assert query(url, "select count(*) from games where game_number = %s", odd) == [(0,)]
+    warned = [m for m in said if "A NEW CAR" in m]
+    assert warned == [
+        f'  warning: NY game {odd}: prize_amount "A NEW CAR" cannot be valued (known: cash,'
+        " $N/WK/LIFE, $N/WEEK/LIFE, $N Annual Installments, FREE ...); game not loaded"
+    ]
+
+
+def test_new_jersey_loads_every_active_game_with_derived_odds_flagged() -> None:
+    from trainer.scratchoff.feeds.shipped import NJ_FILE
+
+    with scratch_database(f"test_feed_nj_{os.getpid()}") as url:
+        quiet_ingest(url, [NJ_FILE])
+        assert query(
+            url,
+            "select count(*), count(*) filter (where odds_derived) from games where state = 'NJ'",
+        ) == [(116, 116)]
+        assert query(url, "select count(*), count(gross_ev) from historical_snapshots") == [
+            (116, 116)
+        ]
+        # Every other state's odds are published: the flag stays false for them.
+        quiet_ingest(url, NY_FILES)
+        assert query(url, "select count(*) from games where state = 'NY' and odds_derived") == [
+            (0,)
+        ]
+        counts = quiet_ingest(url, [NJ_FILE])  # a second ingest changes nothing
+        assert all(c.inserted == 0 and c.updated == 0 for c in counts.values()), counts

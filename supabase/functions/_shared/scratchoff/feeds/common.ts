@@ -6,7 +6,12 @@
  * numbers a game's tiers from 1: tier 1 is the game's top tier (the advertised top prize; for a
  * feed that advertises none, the largest prize), then the others by prize amount, largest first,
  * ties in the feed's own order. Two tiers of one game may have the same prize amount (New York has
- * six such games), so the tier key is (game, tier_index), never the amount.
+ * six such games), so the tier key is (game, tier_index), never the amount. odds_derived is true
+ * when the state publishes no overall odds and the adapter computed them (the IGT layout).
+ *
+ * One odd game never sinks a state: an adapter throws OddGame for a game it cannot load; `gather`
+ * drops it and keeps a warning naming the state, the game and the field (ParsedFeed.warnings). A
+ * payload of another layout, or one whose checksums fail, is still a FeedError refusing the day.
  */
 
 /**
@@ -47,6 +52,7 @@ export interface CanonicalRow {
   prize_amount: number;
   prizes_printed: number;
   prizes_remaining: number;
+  odds_derived: boolean;
 }
 
 export interface ParsedFeed {
@@ -54,6 +60,53 @@ export interface ParsedFeed {
   /** YYYY-MM-DD: the day the data describes. */
   asOf: string;
   rows: CanonicalRow[];
+  /** The games dropped, each with its reason. */
+  warnings: string[];
+}
+
+/** One game an adapter cannot load (its field and why); `gather` drops it with a warning. */
+export class OddGame extends Error {
+  constructor(readonly game: string, readonly column: string, readonly detail: string) {
+    super(`game ${game}: ${column} ${detail}`);
+    this.name = "OddGame";
+  }
+}
+
+/** Every game's rows, in order, but a game whose rowsOf throws OddGame: that one is left out and
+ * a warning names it. */
+export function gather<G>(
+  state: string,
+  games: Iterable<G>,
+  rowsOf: (game: G) => CanonicalRow[],
+): [CanonicalRow[], string[]] {
+  const rows: CanonicalRow[] = [];
+  const warnings: string[] = [];
+  for (const game of games) {
+    try {
+      rows.push(...rowsOf(game));
+    } catch (err) {
+      if (!(err instanceof OddGame)) throw err;
+      warnings.push(`${state} game ${err.game}: ${err.column} ${err.detail}; game not loaded`);
+    }
+  }
+  return [rows, warnings];
+}
+
+/** The parsed feed, or FeedError when no game is left to load (a day with no rows is no day). */
+export function finish(
+  state: string,
+  day: string,
+  document: string,
+  rows: CanonicalRow[],
+  warnings: string[],
+): ParsedFeed {
+  if (rows.length === 0) {
+    const why = warnings.length
+      ? `: ${warnings.length} games dropped, the first: ${warnings[0]}`
+      : "";
+    throw new FeedError(document, null, null, `no prize rows${why}`);
+  }
+  return { state, asOf: day, rows: sortRows(rows), warnings };
 }
 
 /** A tier as an adapter reads it, before the tiers are numbered. */
@@ -68,39 +121,6 @@ const DECIMAL = /^[0-9]+(?:\.[0-9]+)?$/;
 const GROUPED = /^[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?$/;
 const INTEGER = /^[0-9]+$/;
 const GROUPED_INTEGER = /^[0-9]{1,3}(?:,[0-9]{3})+$/;
-
-/** The as-of date a feed without a date of its own must be given (YYYY-MM-DD), else FeedError
- * naming its documents; `feed` names it in the message ("New York's feed"). */
-export function givenDay(
-  documents: FeedDocument[],
-  asOf: string | null | undefined,
-  feed: string,
-): string {
-  const day = typeof asOf === "string" ? parseIsoDate(asOf) : null;
-  if (day === null) {
-    const names = documents.map((d) => d.name).join(", ") || "(no document)";
-    const what = `${feed} carries no date: give the as-of date, got ${
-      JSON.stringify(asOf ?? null)
-    }`;
-    throw new FeedError(names, null, null, what);
-  }
-  return day;
-}
-
-/** A JSON document (UTF-8, a byte-order mark allowed), else FeedError naming it. */
-export function readJson(doc: FeedDocument): unknown {
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(doc.data); // drops a BOM
-  } catch {
-    throw new FeedError(doc.name, null, null, "not JSON (UnicodeDecodeError)");
-  }
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new FeedError(doc.name, null, null, "not JSON (JSONDecodeError)");
-  }
-}
 
 /** A plain or thousands-grouped decimal ("1234", "1,234.50"), else null. */
 export function parseNumber(text: string): number | null {
@@ -152,6 +172,7 @@ export interface GameHead {
   ticketPrice: number;
   overallOdds: number | null;
   totalTicketsPrinted: number | null;
+  oddsDerived?: boolean;
 }
 
 /**
@@ -178,6 +199,7 @@ export function numberTiers(head: GameHead, tiers: Tier[], top: number | null): 
     prize_amount: tiers[i].amount,
     prizes_printed: tiers[i].printed,
     prizes_remaining: tiers[i].remaining,
+    odds_derived: head.oddsDerived ?? false,
   }));
 }
 
@@ -186,5 +208,121 @@ export function sortRows(rows: CanonicalRow[]): CanonicalRow[] {
   return rows.sort((a, b) =>
     a.game_number < b.game_number ? -1 : a.game_number > b.game_number ? 1 : a.tier_index -
       b.tier_index
+  );
+}
+
+/** Published "1 in N" overall odds ("1 in 3.64", "1-in-4.10", "1:3.5"), else null. */
+export function parseOdds(text: string): number | null {
+  const m = /^1\s*(?:in|-in-|:)\s*([0-9][0-9,]*(?:\.[0-9]+)?)$/i.exec(text.trim());
+  const value = m ? parseNumber(m[1]) : null;
+  return value !== null && value >= 1 ? value : null;
+}
+
+/** A JSON document's value (UTF-8, a byte-order mark allowed), else FeedError. */
+export function jsonDocument(doc: FeedDocument): unknown {
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(doc.data); // drops a BOM
+  } catch {
+    throw new FeedError(doc.name, null, null, "not JSON (UnicodeDecodeError)");
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new FeedError(doc.name, null, null, "not JSON (JSONDecodeError)");
+  }
+}
+
+/** The as-of day the caller gives a feed whose documents carry no date, else FeedError. */
+export function dated(state: string, names: string, asOf: string | null | undefined): string {
+  const day = typeof asOf === "string" ? parseIsoDate(asOf) : null;
+  if (day === null) {
+    throw new FeedError(
+      names,
+      null,
+      null,
+      `${state}'s feed carries no date: give the as-of date, got ${JSON.stringify(asOf ?? null)}`,
+    );
+  }
+  return day;
+}
+
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+// The JSON kinds a layout's fields are checked against (a whole number is an "integer" whether
+// written 5 or 5.0: JSON does not tell them apart).
+export type Kind = "text" | "integer" | "number" | "list" | "object" | "id";
+const KINDS: Record<Kind, string> = {
+  text: "text",
+  integer: "a whole number",
+  number: "a number",
+  list: "an array",
+  object: "an object",
+  id: "text or a whole number",
+};
+
+function isKind(value: unknown, kind: Kind): boolean {
+  const whole = typeof value === "number" && Number.isInteger(value);
+  switch (kind) {
+    case "text":
+      return typeof value === "string";
+    case "integer":
+      return whole;
+    case "number":
+      return typeof value === "number";
+    case "list":
+      return Array.isArray(value);
+    case "object":
+      return isObject(value);
+    case "id":
+      return typeof value === "string" || whole;
+  }
+}
+
+/** A value of a refused field, cut short (as common.py's shown). */
+export function shown(value: unknown): string {
+  return (JSON.stringify(value) ?? "null").slice(0, 60);
+}
+
+/** item[key] checked to be of `kind` (an "id" as text), else FeedError naming the field (`column`,
+ * default the key): the first field that differs from the layout. */
+export function jsonField(
+  document: string,
+  row: number | null,
+  item: unknown,
+  key: string,
+  kind: Kind,
+  column?: string,
+  // deno-lint-ignore no-explicit-any
+): any {
+  const where = column ?? key;
+  if (!isObject(item)) {
+    const parent = where.includes(".") ? where.slice(0, where.lastIndexOf(".")) : null;
+    throw new FeedError(document, row, parent, `expected an object, found ${shown(item)}`);
+  }
+  if (!(key in item)) throw new FeedError(document, row, where, "missing (not this layout?)");
+  const value = item[key];
+  if (!isKind(value, kind)) {
+    throw new FeedError(document, row, where, `expected ${KINDS[kind]}, found ${shown(value)}`);
+  }
+  if (kind === "id") return typeof value === "string" ? value.trim() : String(value);
+  return value;
+}
+
+// deno-lint-ignore no-explicit-any
+export type Fields = Record<string, any>;
+
+/** The fields `spec` names of one JSON element, each checked (jsonField), named `prefix` + key. */
+export function fields(
+  name: string,
+  row: number,
+  item: unknown,
+  spec: [string, Kind][],
+  prefix = "",
+): Fields {
+  return Object.fromEntries(
+    spec.map(([key, kind]) => [key, jsonField(name, row, item, key, kind, prefix + key)]),
   );
 }

@@ -9,14 +9,17 @@
  */
 import {
   type CanonicalRow,
+  dated,
   type FeedDocument,
   FeedError,
+  finish,
   formatDollars,
-  givenDay,
+  gather,
+  isObject,
+  jsonDocument,
   numberTiers,
+  OddGame,
   type ParsedFeed,
-  readJson,
-  sortRows,
   type Tier,
 } from "./common.ts";
 
@@ -25,14 +28,10 @@ const ODDS = /^1\s+in\s+([0-9]+(?:\.[0-9]+)?)$/i;
 const TIER_TYPES = new Set(["REGULAR", "TOP"]);
 const quote = (value: unknown) => JSON.stringify(value ?? null); // a missing field is null, as in Python
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 /** A JSON array of games with `gameType` first (used to tell archived files apart). */
 export function looksLike(documents: FeedDocument[]): boolean {
   try {
-    const first = documents.length > 0 ? readJson(documents[0]) : null;
+    const first = documents.length > 0 ? jsonDocument(documents[0]) : null;
     return Array.isArray(first) && first.length > 0 && isObject(first[0]) &&
       "gameType" in first[0];
   } catch {
@@ -42,7 +41,7 @@ export function looksLike(documents: FeedDocument[]): boolean {
 
 /** The ids of the list's scratch games, in its order (the prize documents' template). */
 export function requestIds(document: FeedDocument): string[] {
-  const games = readJson(document);
+  const games = jsonDocument(document);
   if (!Array.isArray(games)) {
     throw new FeedError(
       document.name,
@@ -72,10 +71,11 @@ export function requestIds(document: FeedDocument): string[] {
   return out;
 }
 
-function odds(name: string, text: unknown): number {
+/** Odds in words the parser does not know make the game odd, not the day. */
+function odds(number: string, text: unknown): number {
   const m = typeof text === "string" ? ODDS.exec(text.trim()) : null;
   if (m === null || Number(m[1]) <= 0) {
-    throw new FeedError(name, null, "odds", `not "1 in X": ${quote(text)}`);
+    throw new OddGame(number, "odds", `not "1 in X": ${quote(text)}`);
   }
   return Number(m[1]);
 }
@@ -120,7 +120,7 @@ function tier(name: string, row: number, t: unknown): [Tier, boolean] {
 
 function game(doc: FeedDocument, number: string, day: string): CanonicalRow[] {
   const name = doc.name;
-  const g = readJson(doc);
+  const g = jsonDocument(doc);
   if (!isObject(g)) {
     throw new FeedError(
       name,
@@ -146,7 +146,7 @@ function game(doc: FeedDocument, number: string, day: string): CanonicalRow[] {
   if (typeof price !== "number" || price <= 0) {
     throw new FeedError(name, null, "ticketCost", `not a ticket price: ${quote(price)}`);
   }
-  const overall = odds(name, g.odds);
+  const overall = odds(number, g.odds);
   const raw = g.prizeTiers;
   if (!Array.isArray(raw) || raw.length === 0) {
     throw new FeedError(name, null, "prizeTiers", "not a non-empty list");
@@ -172,7 +172,7 @@ function game(doc: FeedDocument, number: string, day: string): CanonicalRow[] {
 
 /** The canonical rows of one fetch: the game list and its scratch games' prize documents. */
 export function parse(documents: FeedDocument[], asOf?: string | null): ParsedFeed {
-  const day = givenDay(documents, asOf, "Massachusetts's feed");
+  const day = dated(STATE, documents.map((d) => d.name).join(", ") || "(no document)", asOf);
   if (documents.length === 0) {
     throw new FeedError(
       "(no document)",
@@ -192,6 +192,6 @@ export function parse(documents: FeedDocument[], asOf?: string | null): ParsedFe
     );
   }
   if (ids.length === 0) throw new FeedError(documents[0].name, null, null, "no scratch games");
-  const rows = ids.flatMap((number, i) => game(prizes[i], number, day));
-  return { state: STATE, asOf: day, rows: sortRows(rows) };
+  const [rows, warnings] = gather(STATE, ids.keys(), (i) => game(prizes[i], ids[i], day));
+  return finish(STATE, day, documents[0].name, rows, warnings);
 }

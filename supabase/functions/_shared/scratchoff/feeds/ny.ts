@@ -3,22 +3,28 @@
  * of one snapshot. Port of trainer/scratchoff/feeds/ny.py, where the layout and the label policy
  * are documented (also in trainer/data/feeds/README.md, "New York prize labels"):
  * cash "$10,000" -> 10000; weekly for life "$1K/WK/LIFE" -> 52 x 20 x 1000; "$50K Annual
- * Installments" -> 20 x 50000; "FREE ..." -> the game's ticket price; anything else is refused.
+ * Installments" -> 20 x 50000; "FREE ..." -> the game's ticket price; a game with any other label
+ * is dropped with a warning (as one missing from the game list, with odds in unknown words, or
+ * whose advertised top prize is none of its tiers); paid + unpaid != total refuses the day.
  * Tier 1 is the advertised top prize of the game list. total_tickets_printed = round(odds x the
  * prizes printed in the non-free tiers) (New York's odds leave out free tickets). Neither document
  * carries a date: the caller gives asOf.
  */
 import {
   type CanonicalRow,
+  dated,
   type FeedDocument,
   FeedError,
-  givenDay,
+  finish,
+  gather,
+  isObject,
+  jsonDocument,
   numberTiers,
+  OddGame,
   parseCount,
   type ParsedFeed,
   parseNumber,
-  readJson,
-  sortRows,
+  parseOdds,
   squeeze,
   type Tier,
 } from "./common.ts";
@@ -35,7 +41,6 @@ const PLAIN = whole(CASH);
 const WEEKLY = whole(CASH + String.raw`\s*/\s*(?:WK|WEEK)\s*/\s*LIFE`);
 const ANNUAL = whole(CASH + String.raw`\s+ANNUAL\s+INSTALLMENTS?`);
 const FREE = whole(String.raw`FREE\b.*`);
-const ODDS = whole(String.raw`1\s+in\s+([0-9][0-9,]*(?:\.[0-9]+)?)`);
 const SCALE: Record<string, number> = { "": 1, K: 1e3, M: 1e6 };
 
 function cash(m: RegExpExecArray): number | null {
@@ -68,10 +73,6 @@ function sameLabel(a: string, b: string): boolean {
 
 type Role = "status" | "list";
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 function role(value: unknown): Role | null {
   if (Array.isArray(value)) return "status";
   if (isObject(value) && Array.isArray(value.rows)) return "list";
@@ -83,7 +84,7 @@ export function looksLike(documents: FeedDocument[]): boolean {
   const roles: string[] = [];
   for (const d of documents) {
     try {
-      roles.push(role(readJson(d)) ?? "");
+      roles.push(role(jsonDocument(d)) ?? "");
     } catch {
       return false;
     }
@@ -161,10 +162,10 @@ function statusGames(name: string, rows: unknown[]): Map<string, Game> {
 /** The canonical rows of one snapshot (the prize-status rows plus the game list). */
 export function parse(documents: FeedDocument[], asOf?: string | null): ParsedFeed {
   const names = documents.map((d) => d.name).join(", ") || "(no document)";
-  const day = givenDay(documents, asOf, "New York's feed");
+  const day = dated(STATE, names, asOf);
   const byRole = new Map<Role, [FeedDocument, unknown]>();
   for (const doc of documents) {
-    const value = readJson(doc);
+    const value = jsonDocument(doc);
     const r = role(value);
     if (r === null || byRole.has(r)) {
       throw new FeedError(
@@ -188,27 +189,21 @@ export function parse(documents: FeedDocument[], asOf?: string | null): ParsedFe
   const [listDoc, listValue] = byRole.get("list")!;
   const games = statusGames(statusDoc.name, statusRows as unknown[]);
   const listed = gameList(listDoc.name, (listValue as { rows: unknown[] }).rows);
-  const out: CanonicalRow[] = [];
-  for (const [number, game] of games) {
-    const entry = listed.get(number);
+  const [rows, warnings] = gather(STATE, games.values(), (game) => {
+    const entry = listed.get(game.number);
     if (entry === undefined) {
-      throw new FeedError(
-        statusDoc.name,
-        game.row,
-        "game_number",
-        `game ${number} is not in the game list (${listDoc.name})`,
-      );
+      throw new OddGame(game.number, "game_number", "is not in the game list");
     }
-    out.push(...gameRows(day, statusDoc.name, listDoc.name, game, entry));
-  }
-  if (out.length === 0) throw new FeedError(statusDoc.name, null, null, "no prize rows");
-  return { state: STATE, asOf: day, rows: sortRows(out) };
+    return gameRows(day, game, entry);
+  });
+  return finish(STATE, day, statusDoc.name, rows, warnings);
 }
 
 interface Listed {
-  row: number;
   price: number;
   odds: number | null;
+  /** The overall odds' text when it is in words the parser does not know. */
+  oddOdds: string | null;
   topLabel: string;
 }
 
@@ -224,63 +219,47 @@ function gameList(name: string, rows: unknown[]): Map<string, Listed> {
     if (price === null || price <= 0) {
       throw new FeedError(name, i, "ticket_price", `not a ticket price: ${JSON.stringify(tp)}`);
     }
-    let odds: number | null = null;
-    if (cell.overall_odds) {
-      const m = ODDS.exec(cell.overall_odds);
-      odds = m ? parseNumber(m[1]) : null;
-      if (odds === null || odds < 1) {
-        throw new FeedError(
-          name,
-          i,
-          "overall_odds",
-          `not '1 in N' odds: ${JSON.stringify(cell.overall_odds)}`,
-        );
-      }
-    }
+    const odds = cell.overall_odds ? parseOdds(cell.overall_odds) : null;
+    const oddOdds = cell.overall_odds && odds === null ? cell.overall_odds : null;
     if (out.has(cell.game_number)) {
       throw new FeedError(name, i, "game_number", `game ${cell.game_number} listed twice`);
     }
-    out.set(cell.game_number, { row: i, price, odds, topLabel: cell.top_prize_amount });
+    out.set(cell.game_number, { price, odds, oddOdds, topLabel: cell.top_prize_amount });
   });
   return out;
 }
 
-function gameRows(
-  day: string,
-  statusName: string,
-  listName: string,
-  game: Game,
-  listed: Listed,
-): CanonicalRow[] {
+function gameRows(day: string, game: Game, listed: Listed): CanonicalRow[] {
+  if (listed.oddOdds !== null) {
+    throw new OddGame(
+      game.number,
+      "overall_odds",
+      `${JSON.stringify(listed.oddOdds)} is not '1 in N' odds`,
+    );
+  }
   const tiers: Tier[] = [];
   let counted = 0; // prizes printed in the tiers the published odds count (all but free tickets)
-  game.labels.forEach(([row, label], k) => {
+  game.labels.forEach(([_row, label], k) => {
     const [printed, remaining] = game.counts[k];
     const value = prizeDollars(label, listed.price);
-    if (value === null) {
-      throw new FeedError(
-        statusName,
-        row,
+    if (value === null || value[0] <= 0) {
+      throw new OddGame(
+        game.number,
         "prize_amount",
-        `unknown prize label ${JSON.stringify(label)} (known: cash, $N/WK/LIFE, $N/WEEK/LIFE,` +
+        `${JSON.stringify(label)} cannot be valued (known: cash, $N/WK/LIFE, $N/WEEK/LIFE,` +
           " $N Annual Installments, FREE ...)",
       );
     }
     const [amount, free] = value;
-    if (amount <= 0) {
-      throw new FeedError(statusName, row, "prize_amount", `not a prize: ${JSON.stringify(label)}`);
-    }
     counted += free ? 0 : printed;
     tiers.push({ label, amount, printed, remaining });
   });
   const top = topTier(game, tiers, listed);
   if (top === null) {
-    throw new FeedError(
-      listName,
-      listed.row,
+    throw new OddGame(
+      game.number,
       "top_prize_amount",
-      `game ${game.number}'s advertised top prize ${JSON.stringify(listed.topLabel)} is not` +
-        ` among its prize tiers in ${statusName}`,
+      `${JSON.stringify(listed.topLabel)} (advertised) is none of its tiers`,
     );
   }
   const printedTickets = listed.odds !== null && counted

@@ -7,15 +7,19 @@
  *   feed.asOf; feed.rows; // "2026-03-29", CanonicalRow[] (common.ts: the row's fields)
  *
  * `parseFeed(state, documents, asOf?)` looks the adapter up by state code; a state without one,
- * or a payload of another layout, throws FeedError ("unknown feed layout ... known: TX, NY").
+ * or a payload of another layout, throws FeedError ("unknown feed layout ... known: TX, NY, ...").
  * Every refusal is a FeedError naming the document, the row and the column (`document`, `row`,
- * `column`, `detail`; `message` says it all). New York's documents carry no date, so its asOf is
- * required; Texas's title row carries its own. `detectState(documents)` tells which layout a
- * payload is. Adding a state: one module with STATE, looksLike and parse, its Python twin, an
- * entry in ADAPTERS in both, and its fixture.
+ * `column`, `detail`; `message` says it all). Only Texas's documents carry their date; every other
+ * state's asOf is required. `detectState(documents)` tells which layout a payload is (the IGT
+ * layout, shared by NJ, SD and GA, cannot say which state). One odd game is dropped with a warning
+ * (ParsedFeed.warnings; common.ts). Adding a state: one module with STATE, looksLike and parse,
+ * its Python twin, an entry in ADAPTERS in both, and its fixture.
  */
 import { type FeedDocument, FeedError, type ParsedFeed } from "./common.ts";
+import * as fl from "./fl.ts";
+import * as igt from "./igt.ts";
 import * as ma from "./ma.ts";
+import * as mi from "./mi.ts";
 import * as ny from "./ny.ts";
 import * as tx from "./tx.ts";
 
@@ -30,19 +34,33 @@ interface Adapter {
   requestIds?(document: FeedDocument): string[];
 }
 
-export const ADAPTERS: Readonly<Record<string, Adapter>> = { TX: tx, NY: ny, MA: ma };
+export const ADAPTERS: Readonly<Record<string, Adapter>> = {
+  TX: tx,
+  NY: ny,
+  NJ: igt.NJ,
+  SD: igt.SD,
+  GA: igt.GA,
+  MI: mi,
+  FL: fl,
+  MA: ma,
+};
 const KNOWN = Object.keys(ADAPTERS).join(", ");
 
 function names(documents: FeedDocument[]): string {
   return documents.map((d) => d.name).join(", ") || "(no document)";
 }
 
-/** The state whose layout the payload is, or FeedError. */
+/** The state whose layout the payload is, or FeedError (also when several states share it). */
 export function detectState(documents: FeedDocument[]): string {
-  for (const [state, adapter] of Object.entries(ADAPTERS)) {
-    if (adapter.looksLike(documents)) return state;
+  const states = Object.entries(ADAPTERS).filter(([_s, a]) => a.looksLike(documents));
+  if (states.length > 1) {
+    const shared = states.map(([s]) => s).join(", ");
+    throw new FeedError(names(documents), null, null, `the layout of ${shared}: name the state`);
   }
-  throw new FeedError(names(documents), null, null, `unknown feed layout: known: ${KNOWN}`);
+  if (states.length === 0) {
+    throw new FeedError(names(documents), null, null, `unknown feed layout: known: ${KNOWN}`);
+  }
+  return states[0][0];
 }
 
 /** The canonical rows of one state's payload (one fetch of its feed's documents). */

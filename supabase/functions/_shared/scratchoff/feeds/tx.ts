@@ -5,22 +5,25 @@
  *
  * Row 1 is the title "Scratch-Off Prizes as of MM/DD/YYYY" (the as-of date), row 2 the header;
  * per game, one row per prize level and a TOTAL row whose counts must equal the sums of the
- * game's levels (else the game is refused, by name). latin-1. The export has no odds and no
- * tickets printed: a game's rows take them from its details page ("approximately N tickets",
+ * game's levels (else the day is refused, naming the game). latin-1. The export has no odds and
+ * no tickets printed: a game's rows take them from its details page ("approximately N tickets",
  * "overall odds ... 1 in X"), null where it says none or has no page. Tier 1 is the largest
- * prize; a label is the amount as "$1,000".
+ * prize; a label is the amount as "$1,000". An odd game (a Prize Level that is not a dollar
+ * amount, claims over prizes) is dropped with a warning; its levels still count towards its TOTAL
+ * checksum.
  */
 import {
-  type CanonicalRow,
   type FeedDocument,
   FeedError,
+  finish,
   formatDollars,
+  gather,
   isoDate,
   numberTiers,
+  OddGame,
   parseCount,
   type ParsedFeed,
   parseNumber,
-  sortRows,
   squeeze,
   type Tier,
 } from "./common.ts";
@@ -188,6 +191,8 @@ interface Game {
   price: number;
   row: number;
   tiers: Tier[];
+  /** The first reason the game cannot be loaded. */
+  odd: OddGame | null;
 }
 
 type Cell = Partial<Record<Key, string>> & Record<Exclude<Key, "close">, string>;
@@ -275,7 +280,7 @@ export function parse(documents: FeedDocument[], _asOf?: string | null): ParsedF
       current = start(name, row, cell);
     }
     checkSameGame(name, row, current, cell);
-    current.tiers.push(tier(name, row, cell));
+    current.tiers.push(tier(name, row, cell, current));
   }
   if (current !== null) {
     throw new FeedError(
@@ -287,10 +292,10 @@ export function parse(documents: FeedDocument[], _asOf?: string | null): ParsedF
   }
   if (games.length === 0) throw new FeedError(name, null, null, "no games");
   const figures = pages(documents);
-  const out: CanonicalRow[] = [];
-  for (const g of games) {
+  const [out, warnings] = gather(STATE, games, (g) => {
+    if (g.odd !== null) throw g.odd;
     const [odds, tickets] = figures.get(g.number) ?? [null, null];
-    out.push(...numberTiers(
+    return numberTiers(
       {
         snapshotDate: day,
         state: STATE,
@@ -302,9 +307,9 @@ export function parse(documents: FeedDocument[], _asOf?: string | null): ParsedF
       },
       g.tiers,
       null,
-    ));
-  }
-  return { state: STATE, asOf: day, rows: sortRows(out) };
+    );
+  });
+  return finish(STATE, day, name, out, warnings);
 }
 
 function withoutDollar(text: string): string {
@@ -327,6 +332,7 @@ function start(name: string, row: number, cell: Cell): Game {
     price: price(name, row, cell.price),
     row,
     tiers: [],
+    odd: null,
   };
 }
 
@@ -359,22 +365,21 @@ function checkSameGame(name: string, row: number, game: Game, cell: Cell): void 
   }
 }
 
-function tier(name: string, row: number, cell: Cell): Tier {
-  const amount = parseNumber(withoutDollar(cell.level));
-  if (amount === null || amount <= 0) {
-    throw new FeedError(
-      name,
-      row,
-      COLUMNS.level,
-      `not a prize amount: ${JSON.stringify(cell.level)}`,
-    );
-  }
+/** The level's tier; a level the game cannot be loaded with marks the game odd (its counts still
+ * go to the TOTAL checksum). */
+function tier(name: string, row: number, cell: Cell, game: Game): Tier {
   const printed = count(name, row, cell, "printed");
   const claimed = count(name, row, cell, "claimed");
-  if (claimed > printed) {
-    throw new FeedError(name, row, COLUMNS.claimed, `claimed ${claimed} > printed ${printed}`);
+  const amount = parseNumber(withoutDollar(cell.level));
+  let odd: OddGame | null = null;
+  if (amount === null || amount <= 0) {
+    odd = new OddGame(game.number, COLUMNS.level, `${JSON.stringify(cell.level)} cannot be valued`);
+  } else if (claimed > printed) {
+    odd = new OddGame(game.number, COLUMNS.claimed, `claimed ${claimed} > printed ${printed}`);
   }
-  return { label: formatDollars(amount), amount, printed, remaining: printed - claimed };
+  game.odd ??= odd;
+  const value = amount || 0;
+  return { label: formatDollars(value), amount: value, printed, remaining: printed - claimed };
 }
 
 function count(name: string, row: number, cell: Cell, key: "printed" | "claimed"): number {
