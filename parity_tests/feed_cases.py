@@ -6,6 +6,7 @@ its message; `warns`: words of each warning of a payload that loads without its 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 from trainer.scratchoff.feeds import FeedDocument
@@ -247,6 +248,7 @@ def texas_page_payloads() -> list[Payload]:
         '<a href="/export/sites/lottery/Games/Scratch_Offs/details.html_', '<a href="x', 1
     )
     bare = pages[0].data.decode().replace("approximately", "about").replace("1 in", "one in")
+    first_game = re.search(r"Game No\. ([0-9]+)", bare)[1]  # type: ignore[index]
     return [
         *out,
         Payload(
@@ -263,9 +265,13 @@ def texas_page_payloads() -> list[Payload]:
             expect=(None, None, f"the listing names {len(pages)} game pages, {len(pages) - 1}"),
         ),
         Payload(
-            "TX pages: a page in other words (its game keeps odds and tickets unknown)",
+            "TX pages: a page in other words (its game keeps odds and tickets unknown, warned)",
             "TX",
             [export, listing, FeedDocument(pages[0].name, bare.encode()), *pages[1:]],
+            warns=(
+                f"TX game {first_game}: details page states overall odds in words not understood",
+                f"TX game {first_game}: details page states tickets printed in words not",
+            ),
         ),
         Payload(
             "TX pages: a listing of no games",

@@ -70,6 +70,12 @@ PAGE_LINK = re.compile(r"details\.html_([A-Za-z0-9_-]+)\.html", re.I)
 TAG = re.compile(r"<[^>]*>")
 TICKETS = re.compile(r"approximately\s+([0-9][0-9,]*)\s*\*?\s+tickets", re.I)
 ODDS = re.compile(r"overall odds[^<]*?\b1\s+in\s+([0-9][0-9,]*(?:\.[0-9]+)?)", re.I)
+# A page that speaks of a figure but not in the words above: the figure is read as unknown and
+# the run warns (a page that does not speak of it at all is not odd).
+SPOKEN = {
+    "overall odds": re.compile(r"odds of winning", re.I),
+    "tickets printed": re.compile(r"[0-9][0-9,]*\s*\*?\s+tickets", re.I),
+}
 
 
 def looks_like(documents: list[FeedDocument]) -> bool:
@@ -106,19 +112,24 @@ def request_ids(document: FeedDocument) -> list[str]:
     return [page for _number, page in _listing(document)]
 
 
-def _page_figures(document: FeedDocument) -> tuple[float | None, int | None]:
-    """(overall odds, tickets printed) a game's details page states; None for one it does not."""
+Figures = tuple[float | None, int | None, list[str]]
+
+
+def _page_figures(document: FeedDocument) -> Figures:
+    """(overall odds, tickets printed, the figures it states in words not understood) of a game's
+    details page; None for a figure it does not state (or not in known words)."""
     text = TAG.sub(" ", decode(document.data))
-    odds = ODDS.search(text)
-    tickets = TICKETS.search(text)
-    return (
-        parse_number(odds[1]) if odds else None,
-        parse_count(tickets[1]) if tickets else None,
-    )
+    m_odds = ODDS.search(text)
+    m_tickets = TICKETS.search(text)
+    odds = parse_number(m_odds[1]) if m_odds else None
+    tickets = parse_count(m_tickets[1]) if m_tickets else None
+    read = {"overall odds": odds, "tickets printed": tickets}
+    unread = [what for what, said in SPOKEN.items() if read[what] is None and said.search(text)]
+    return odds, tickets, unread
 
 
-def _pages(documents: list[FeedDocument]) -> dict[str, tuple[float | None, int | None]]:
-    """Game number -> (odds, tickets printed) from the listing and its pages (documents[1:])."""
+def _pages(documents: list[FeedDocument]) -> dict[str, Figures]:
+    """Game number -> its page's figures, from the listing and its pages (documents[1:])."""
     if len(documents) < 2:
         return {}
     games = _listing(documents[1])
@@ -253,10 +264,18 @@ def parse(documents: list[FeedDocument], as_of: str | None = None) -> ParsedFeed
     def rows_of(g: _Game) -> list[CanonicalRow]:
         if g.odd is not None:
             raise g.odd
-        odds, tickets = figures.get(g.number, (None, None))
+        odds, tickets, _unread = figures.get(g.number, (None, None, []))
         return number_tiers(day, STATE, g.number, g.name, g.price, odds, tickets, g.tiers, None)
 
     rows, warnings = gather(STATE, games, rows_of)
+    loaded = {r.game_number for r in rows}
+    warnings += [
+        f"TX game {g.number}: details page states {what} in words not understood;"
+        " its odds and tickets printed stay as stored"
+        for g in games
+        if g.number in loaded
+        for what in figures.get(g.number, (None, None, []))[2]
+    ]
     return finish(STATE, day, name, rows, warnings)
 
 

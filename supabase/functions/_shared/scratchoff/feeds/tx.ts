@@ -50,6 +50,12 @@ const PAGE_LINK = /details\.html_([A-Za-z0-9_-]+)\.html/i;
 const TAG = /<[^>]*>/g;
 const TICKETS = /approximately\s+([0-9][0-9,]*)\s*\*?\s+tickets/i;
 const ODDS = /overall odds[^<]*?\b1\s+in\s+([0-9][0-9,]*(?:\.[0-9]+)?)/i;
+// A page that speaks of a figure but not in the words above: the figure is read as unknown and
+// the run warns (a page that does not speak of it at all is not odd).
+const SPOKEN: [string, RegExp][] = [
+  ["overall odds", /odds of winning/i],
+  ["tickets printed", /[0-9][0-9,]*\s*\*?\s+tickets/i],
+];
 
 /** Whether the payload is this layout (used to tell archived files apart). */
 export function looksLike(documents: FeedDocument[]): boolean {
@@ -90,15 +96,22 @@ export function requestIds(document: FeedDocument): string[] {
 }
 
 /** [overall odds, tickets printed] a game's details page states; null for one it does not. */
-function pageFigures(document: FeedDocument): [number | null, number | null] {
+type Figures = [number | null, number | null, string[]];
+
+function pageFigures(document: FeedDocument): Figures {
   const text = decode(document.data).replace(TAG, " ");
-  const odds = ODDS.exec(text);
-  const tickets = TICKETS.exec(text);
-  return [odds ? parseNumber(odds[1]) : null, tickets ? parseCount(tickets[1]) : null];
+  const mOdds = ODDS.exec(text);
+  const mTickets = TICKETS.exec(text);
+  const odds = mOdds ? parseNumber(mOdds[1]) : null;
+  const tickets = mTickets ? parseCount(mTickets[1]) : null;
+  const read: Record<string, number | null> = { "overall odds": odds, "tickets printed": tickets };
+  const unread = SPOKEN.filter(([what, said]) => read[what] === null && said.test(text))
+    .map(([what]) => what);
+  return [odds, tickets, unread];
 }
 
-/** Game number -> [odds, tickets printed] from the listing and its pages (documents[1:]). */
-function pages(documents: FeedDocument[]): Map<string, [number | null, number | null]> {
+/** Game number -> its page's figures, from the listing and its pages (documents[1:]). */
+function pages(documents: FeedDocument[]): Map<string, Figures> {
   if (documents.length < 2) return new Map();
   const games = listing(documents[1]);
   const found = documents.slice(2);
@@ -294,7 +307,7 @@ export function parse(documents: FeedDocument[], _asOf?: string | null): ParsedF
   const figures = pages(documents);
   const [out, warnings] = gather(STATE, games, (g) => {
     if (g.odd !== null) throw g.odd;
-    const [odds, tickets] = figures.get(g.number) ?? [null, null];
+    const [odds, tickets] = figures.get(g.number) ?? [null, null, []];
     return numberTiers(
       {
         snapshotDate: day,
@@ -309,6 +322,16 @@ export function parse(documents: FeedDocument[], _asOf?: string | null): ParsedF
       null,
     );
   });
+  const loaded = new Set(out.map((r) => r.game_number));
+  for (const g of games) {
+    if (!loaded.has(g.number)) continue;
+    for (const what of figures.get(g.number)?.[2] ?? []) {
+      warnings.push(
+        `TX game ${g.number}: details page states ${what} in words not understood;` +
+          " its odds and tickets printed stay as stored",
+      );
+    }
+  }
   return finish(STATE, day, name, out, warnings);
 }
 
