@@ -27,11 +27,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import psycopg
+from stack_data import ensure_loaded
 from stack_process import (
     bearer,
     children,
     cmdline,
-    ensure_data,
     files_of,
     function_pid,
     rss_kib,
@@ -125,7 +125,7 @@ def pct(values: list[float], q: float) -> float:
 
 
 def test_predict_under_load_has_no_errors_and_flat_memory(stack):
-    ensure_data(stack.db_url)
+    ensure_loaded(stack.db_url)
     wait_healthy(stack)
     files = files_of(stack)
     gateway = files.gateway_pid()
