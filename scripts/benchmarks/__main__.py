@@ -24,7 +24,6 @@ from .feeds import bench_feeds
 from .ingest import bench_ingest
 from .model_files import bench_onnx
 from .native import bench_native
-from .peer import bench_peer
 from .predict import bench_predict
 from .scale import bench_scale
 from .stack import find_stack
@@ -37,14 +36,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         prog="scripts/bench",
         description="Measure DESIGN.md's bars for the edge functions on the running local stack.",
     )
-    p.add_argument("--requests", type=int, default=5000, help="predict requests per level (5000)")
+    p.add_argument("--duration", type=int, default=10, help="seconds of wrk load a run (10)")
     p.add_argument(
         "--concurrency",
         type=lambda s: sorted({int(x) for x in s.split(",")}),
-        default=[1, 16],
-        help="comma-separated client counts (1,16)",
+        default=[1, 16, 64],
+        help="comma-separated wrk connection counts (1,16,64)",
     )
-    p.add_argument("--warmup", type=int, default=300, help="unmeasured requests per level (300)")
+    p.add_argument("--warmup", type=int, default=2, help="unmeasured seconds before a run (2)")
     p.add_argument("--cold-runs", type=int, default=5, help="cold starts of each kind (5)")
     p.add_argument("--run-date", default=None, help="daily-batch run_date (latest snapshot day)")
     p.add_argument(
@@ -70,7 +69,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         p.error(f"unknown sections {sorted(unknown)}; known: {SECTIONS}")
     if args.states is not None and not 1 <= args.states <= len(STATES) + len(EXTRA_CODES):
         p.error(f"--states must be 1..{len(STATES) + len(EXTRA_CODES)}")
-    if args.requests < 1 or args.days < 1 or args.cold_runs < 1 or args.native_runs < 1:
+    if min(args.duration, args.days, args.cold_runs, args.native_runs) < 1 or args.warmup < 0:
         p.error("counts must be positive")
     return args
 
@@ -96,6 +95,14 @@ def deno_version() -> str:
     return "unknown"
 
 
+def wrk_version() -> str:
+    """wrk's first line ("wrk 4.1.0 [epoll] ..."), the load generator of the predict section."""
+    with contextlib.suppress(Exception):
+        out = subprocess.run(["wrk", "--version"], capture_output=True, text=True)  # exits 1
+        return out.stdout.splitlines()[0].split(" Copyright")[0]
+    return "wrk: not found"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     sys.path.insert(0, str(ROOT))
@@ -112,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         "load_average_start": os.getloadavg(),
         "deno": deno_version(),
         "python": sys.version.split()[0],
-        "client": f"httpx {httpx.__version__}, keep-alive, one Client per thread",
+        "client": wrk_version(),
         "sections": sections,
     }
     log(f"stack {stack.url} (gateway pid {stack.gateway_pid}); {os.cpu_count()} CPUs")
@@ -120,7 +127,6 @@ def main(argv: list[str] | None = None) -> int:
         log(f"note: load average {meta['load_average_start'][0]:.1f}: numbers may be noisy")
     runners = {
         "predict": bench_predict,
-        "peer": bench_peer,
         "cold": bench_cold,
         "batch": bench_batch,
         "scale": bench_scale,

@@ -2,11 +2,12 @@
 conventional Python way, so that the two are measured side by side on one machine in one run.
 
 An ASGI app (Starlette, served by uvicorn with uvloop and httptools, one process like one function
-isolate) with a psycopg pool of the functions' size (4): per request one statement reads the games,
-their latest snapshot on or before the date, its tiers, the stored metrics of the window before and
-the active model versions (as `_shared/scratchoff/serve.ts` does); the trainer's Python reference
-computes metrics, features and the prediction row; onnxruntime (one thread) runs the registry's
-active models once over all rows. The answer has the function's shape ({result} or {results}).
+isolate) with a psycopg pool of the functions' size (4) and plan cache mode (generic plans): per
+request one statement reads the games, their latest snapshot on or before the date, its tiers, the
+stored metrics of the window before and the active model versions (as `_shared/scratchoff/serve.ts`
+does); the trainer's Python reference computes metrics, features and the prediction row; onnxruntime
+(one thread) runs the registry's active models once over all rows. The answer has the function's
+shape ({result} or {results}).
 No JWT check and no gateway: compare it with the function called straight, and through the gateway.
 
     PEER_DB_URL=postgresql://... python -m uvicorn benchmarks.peer_server:app --port 8000
@@ -67,7 +68,8 @@ pool = AsyncConnectionPool(
     min_size=4,
     max_size=4,
     open=False,
-    kwargs={"prepare_threshold": 0},
+    # Prepared at once and planned once, as the functions' pool does (_shared/db.ts).
+    kwargs={"prepare_threshold": 0, "options": "-c plan_cache_mode=force_generic_plan"},
 )
 sessions: dict[tuple[str, str], ort.InferenceSession] = {}
 

@@ -223,19 +223,3 @@ def table_digest(db_url: str, tables: list[str]) -> dict[str, tuple[int, str]]:
                 f" from {table} t"
             ).fetchone()
     return out
-
-
-_READY: set[str] = set()
-
-
-def ensure_data(db_url: str) -> None:
-    """The shipped data and the exported models in the database (both idempotent; once per
-    session)."""
-    if db_url in _READY:
-        return
-    from trainer.ingest import ingest_files
-    from trainer.registry import publish
-
-    ingest_files(db_url=db_url, progress=lambda _m: None)
-    publish(db_url=db_url, progress=lambda _m: None)
-    _READY.add(db_url)

@@ -55,7 +55,8 @@ import httpx
 import psycopg
 import pytest
 from psycopg import sql
-from stack_process import bearer, ensure_data
+from stack_data import ensure_loaded
+from stack_process import bearer
 
 
 @dataclass(frozen=True)
@@ -276,7 +277,7 @@ class Api:
 @pytest.fixture(scope="module")
 def db(stack):
     """The shipped data, the models and the daily batch of the data's latest day (idempotent)."""
-    ensure_data(stack.db_url)
+    ensure_loaded(stack.db_url)
     with psycopg.connect(stack.db_url) as owner:
         today = owner.execute(
             "select max(snapshot_date) from public.prize_tier_snapshots"

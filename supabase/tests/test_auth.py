@@ -15,7 +15,8 @@ import httpx
 import jwt
 import pytest
 from openapi_doc import errors_of, function_exists
-from stack_process import LogTail, bearer, ensure_data, files_of, wait_healthy
+from stack_data import ensure_loaded
+from stack_process import LogTail, bearer, files_of, wait_healthy
 
 OTHER_SECRET = "another-secret-of-at-least-thirty-two-characters"
 
@@ -34,7 +35,7 @@ def unsigned(**claims) -> str:
 
 @pytest.fixture(scope="module")
 def ready(stack):
-    ensure_data(stack.db_url)
+    ensure_loaded(stack.db_url)
     wait_healthy(stack)
     return stack
 

@@ -41,11 +41,11 @@ import httpx
 import psycopg
 import pytest
 from openapi_doc import errors_of
+from stack_data import ensure_loaded
 from stack_process import (
     ROOT,
     LogTail,
     bearer,
-    ensure_data,
     files_of,
     function_pid,
     pg_running,
@@ -132,7 +132,7 @@ def export_run(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def ready(stack):
-    ensure_data(stack.db_url)
+    ensure_loaded(stack.db_url)
     wait_healthy(stack)
     return stack
 

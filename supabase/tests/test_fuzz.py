@@ -49,7 +49,8 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from stack_process import ensure_data, wait_healthy
+from stack_data import ensure_loaded
+from stack_process import wait_healthy
 
 CHECKS = [
     not_a_server_error,
@@ -91,7 +92,7 @@ class Tally:
 
 @pytest.fixture(scope="module")
 def schema(stack):
-    ensure_data(stack.db_url)
+    ensure_loaded(stack.db_url)
     wait_healthy(stack)
     return schemathesis.openapi.from_path(SPEC)
 

@@ -25,7 +25,8 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from stack_process import bearer, ensure_data
+from stack_data import ensure_loaded
+from stack_process import bearer
 
 CHECKS = [
     not_a_server_error,
@@ -131,7 +132,7 @@ def test_conventions_bearer_jwt_closed_bodies_json_errors_and_the_100_game_limit
 
 @pytest.fixture(scope="module")
 def api(stack):
-    ensure_data(stack.db_url)
+    ensure_loaded(stack.db_url)
     schema = schemathesis.openapi.from_path(SPEC)
     with httpx.Client(timeout=60) as client:
         yield schema, client

@@ -24,7 +24,8 @@ import httpx
 import psycopg
 import pytest
 from openapi_doc import errors_of, function_exists
-from stack_process import LogTail, bearer, ensure_data, files_of, table_digest, wait_healthy
+from stack_data import ensure_loaded
+from stack_process import LogTail, bearer, files_of, table_digest, wait_healthy
 
 TABLES = [
     "public.games",
@@ -57,7 +58,7 @@ def marker(i: int) -> str:
 
 @pytest.fixture(scope="module")
 def ready(stack):
-    ensure_data(stack.db_url)
+    ensure_loaded(stack.db_url)
     wait_healthy(stack)
     return stack
 

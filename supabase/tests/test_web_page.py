@@ -26,7 +26,8 @@ import psycopg
 import pytest
 from conftest import ROOT
 from playwright.sync_api import BrowserContext, Page, sync_playwright
-from stack_process import ensure_data, files_of
+from stack_data import ensure_loaded
+from stack_process import files_of
 
 RUN_DATE = "2026-07-12"  # inside the shipped data; written and removed by this test only
 BAD_KEY = (  # a well-formed JWT of role anon, signed with another secret: the gateway says 401
@@ -47,7 +48,7 @@ def site(stack):
         check=True,
     ).stdout
     web_url = next(line.split("=", 1)[1] for line in env.splitlines() if "STACK_WEB_URL=" in line)
-    ensure_data(stack.db_url)
+    ensure_loaded(stack.db_url)
     with httpx.Client(timeout=120) as client:
         page = client.get(web_url + "/")
         assert page.status_code == 200, f"the stack's web server at {web_url} does not answer"

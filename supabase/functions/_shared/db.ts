@@ -41,6 +41,11 @@ export function db(): Sql {
       // after the database came back requests waited up to 20 s. Bounded to 0.5 s here.
       backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 0.5),
       prepare: true,
+      // Every statement here is a fixed text prepared once per connection, so PostgreSQL's plan
+      // cache applies; left on "auto" it kept re-planning predict's statement on each execution
+      // (its custom plans look cheaper than the generic one), and planning cost more than running
+      // it: ~0.5 ms of the database's CPU per request (docs/bench.md, "the one statement").
+      connection: { plan_cache_mode: "force_generic_plan" },
       onnotice: () => {},
       // bigint ids and counts as JavaScript numbers (all far below 2^53 here), arrays included.
       types: {
