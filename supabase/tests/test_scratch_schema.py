@@ -72,7 +72,9 @@ def test_a_scratch_database_has_exactly_the_stacks_schema(stack):
     with scratch_database(f"scratch_schema_{os.getpid()}", stack.db_url) as url:
         scratch = catalog(url)
     for kind in CATALOG:
-        assert stacks[kind] or kind in MAY_BE_EMPTY, f"the stack has no {kind}: the comparison would prove nothing"
+        assert stacks[kind] or kind in MAY_BE_EMPTY, (
+            f"the stack has no {kind}: the comparison would prove nothing"
+        )
         only_stack = sorted(set(stacks[kind]) - set(scratch[kind]))
         only_scratch = sorted(set(scratch[kind]) - set(stacks[kind]))
         assert (only_stack, only_scratch) == ([], []), (
