@@ -1,28 +1,29 @@
 -- The daily batch fans out (issue 21; docs/daily-batch.md): instead of one call that predicts every
 -- active game (443 MiB RSS at 5,041 games, over the hosted runtime's 256 MB, and more CPU than an
--- invocation may use), the daily step starts one daily-batch call per part of the day: a state's
--- active games in id order, at most daily_steps.part_games of them. Each part is an attempt of its
--- own in daily_step_runs (column part, with the body it was sent): settled on its own answer and
--- retried alone, with the step's backoff and attempt budget, resending the same body. A part is
--- still never in flight twice and never rerun once it succeeded (the unique index, now per part),
--- and the function's writes are idempotent besides. Steps without part_games (ingest, scorecard)
--- keep their one call a day, as part ''.
+-- invocation may use), the daily step starts one daily-batch call per part of the day: a block of
+-- at most daily_steps.part_games active games in id order, whatever their state (fewer, fuller
+-- calls than one per state, whose fixed cost would dominate at 70-odd games a state). Each part is
+-- an attempt of its own in daily_step_runs (column part, with the body it was sent): settled on its
+-- own answer and retried alone, with the step's backoff and attempt budget, resending the same
+-- body. A part is still never in flight twice and never rerun once it succeeded (the unique index,
+-- now per part), and the function's writes are idempotent besides. Steps without part_games
+-- (ingest, scorecard) keep their one call a day, as part ''.
 
 alter table public.daily_steps add column part_games integer
   check (part_games between 1 and 100000);
 comment on column public.daily_steps.part_games is
-  'null: one call a day. n: one call per part of the day (a state''s active games, at most n of '
-  'them in id order: {"run_date", "part": {"state", "from_game_id", "to_game_id"}}), each settled '
-  'and retried on its own. Only daily-batch reads parts.';
+  'null: one call a day. n: one call per part of the day (a block of at most n active games in id '
+  'order: {"run_date", "part": {"from_game_id", "to_game_id"}}), each settled and retried on its '
+  'own. Only daily-batch reads parts.';
 -- 500 games: about 0.2 s of CPU and 50 MB of heap in one invocation (docs/daily-batch.md)
 update public.daily_steps set part_games = 500 where step = 'daily-batch';
 
 alter table public.daily_step_runs
-  add column part text not null default '' check (part ~ '^([A-Z]{2}/[1-9][0-9]*)?$'),
+  add column part text not null default '' check (part ~ '^([1-9][0-9]*)?$'),
   add column body jsonb; -- the request's body (null in rows recorded before this migration)
 comment on column public.daily_step_runs.part is
-  'The part of the day this attempt is for: '''' for a step called once a day, else STATE/n '
-  '(the n-th block of part_games games of that state).';
+  'The part of the day this attempt is for: '''' for a step called once a day, else n (the n-th '
+  'block of part_games active games in id order, as daily_step_parts numbers them).';
 alter table public.daily_step_runs drop constraint daily_step_runs_step_run_date_attempt_key,
   add constraint daily_step_runs_part_attempt_key unique (step, run_date, part, attempt);
 -- At most one attempt of each part in flight or succeeded: a part is not written twice.
@@ -31,20 +32,19 @@ create unique index daily_step_runs_one_live on public.daily_step_runs (step, ru
   where status in ('pending', 'succeeded');
 
 /** The parts of a step's day and the body each is sent: one part '' for a step called once a day
- * (or a fanned-out one with no active game), else per state its active games in blocks of
- * part_games in id order. */
+ * (or a fanned-out one with no active game), else the active games in blocks of part_games in id
+ * order. */
 create function public.daily_step_parts(p_step text, p_run_date date)
 returns table (part text, body jsonb) language sql stable as $$
   with s as (select * from public.daily_steps where step = p_step),
   blocks as (
-    select g.state, (row_number() over (partition by g.state order by g.id) - 1)
-      / (select part_games from s) + 1 as n, g.id
+    select (row_number() over (order by g.id) - 1) / (select part_games from s) + 1 as n, g.id
     from public.games g where g.is_active and (select part_games from s) is not null
   ),
   parts as (
-    select format('%s/%s', state, n) as part, jsonb_build_object('run_date', p_run_date, 'part',
-      jsonb_build_object('state', state, 'from_game_id', min(id), 'to_game_id', max(id))) as body
-    from blocks group by state, n
+    select n::text as part, jsonb_build_object('run_date', p_run_date, 'part',
+      jsonb_build_object('from_game_id', min(id), 'to_game_id', max(id))) as body
+    from blocks group by n
   )
   select part, body from parts
   union all
@@ -131,9 +131,9 @@ begin
   end if;
   select format('%s predictions of %s among the part''s games, the answer counts %s', count(*),
     p_run_date, answer -> 'predictions' ->> 'rows') into missing
-  from public.predictions p join public.games g on g.id = p.game_id
-  where p.prediction_date = p_run_date and g.state = p_body -> 'part' ->> 'state'
-    and g.id between (p_body -> 'part' ->> 'from_game_id')::bigint
+  from public.predictions p
+  where p.prediction_date = p_run_date
+    and p.game_id between (p_body -> 'part' ->> 'from_game_id')::bigint
       and (p_body -> 'part' ->> 'to_game_id')::bigint
   having count(*) < (answer -> 'predictions' ->> 'rows')::bigint;
   return missing;
@@ -218,7 +218,8 @@ select d.step, d.function_name, d.run_date,
     min(p.last_finished_at + d.retry_after * power(2, p.attempts - 1))
       filter (where not p.succeeded and p.attempts < d.max_attempts)
   end as next_retry_at,
-  (array_agg(case when p.part = '' then p.last_error else p.part || ': ' || p.last_error end
+  (array_agg(case when p.part = '' then p.last_error else format('part %s: %s', p.part,
+    p.last_error) end
     order by p.last_finished_at desc) filter (where p.last_error is not null
       and not p.succeeded))[1] as last_error,
   count(p.part)::integer as parts,
@@ -230,7 +231,7 @@ comment on view public.daily_step_status is
   'Each daily step for each day it owes (today after due_at, and catch_up_days back): '
   'succeeded (every part), running (a part in flight), retrying (a failed part has attempts '
   'left; next_retry_at), failed (a part used max_attempts) or missed (no attempt yet), with the '
-  'most attempts of a part, the last error (STATE/n: for a part) and the parts started and '
+  'most attempts of a part, the last error ("part n: ..." for a part) and the parts started and '
   'succeeded. Service role only.';
 
 revoke all on function public.daily_step_parts(text, date),

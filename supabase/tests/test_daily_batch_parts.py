@@ -1,9 +1,9 @@
 """The daily batch fans out (migration *_daily_batch_parts.sql): the daily step starts one
-daily-batch call per part of the day (a state's active games, at most daily_steps.part_games of
-them in id order); each part is settled on its own answer and retried alone; the day is written
+daily-batch call per part of the day (a block of at most daily_steps.part_games active games in
+id order); each part is settled on its own answer and retried alone; the day is written
 once; a rerun changes nothing. The requests go the real way (the job's command, net.http_post, the
 pg_net stand-in, the gateway, the function), as in test_daily_recovery.py, whose helpers drive time.
-part_games is set to 30 for these tests, so that Texas's shipped games alone make several parts."""
+part_games is set to 30 for these tests, so that the shipped games alone make several parts."""
 
 from __future__ import annotations
 
@@ -72,9 +72,8 @@ def test_the_parts_cover_every_active_game_once_in_blocks_of_part_games(conn, sm
         ids = [
             i
             for (i,) in conn.execute(
-                "select id from public.games where is_active and state = %s"
-                " and id between %s and %s order by id",
-                (part["state"], part["from_game_id"], part["to_game_id"]),
+                "select id from public.games where is_active and id between %s and %s order by id",
+                (part["from_game_id"], part["to_game_id"]),
             )
         ]
         assert 1 <= len(ids) <= PART_GAMES and ids[0] == part["from_game_id"], part
@@ -88,8 +87,8 @@ def failing_part(conn, small_parts) -> Iterator[tuple[str, dict]]:  # noqa: F811
     """A trigger fails the writes of one part's games (its call answers 500), until dropped."""
     day = conn.execute("select ((now() at time zone 'utc')::date)::text").fetchone()[0]
     name, body = conn.execute(
-        "select part, body from public.daily_step_parts('daily-batch', %s) order by part"
-        " offset 1 limit 1",
+        "select part, body from public.daily_step_parts('daily-batch', %s)"
+        " order by part::int offset 1 limit 1",
         (day,),
     ).fetchone()
     part = body["part"]
@@ -128,7 +127,7 @@ def test_each_part_is_settled_and_retried_alone_and_the_day_written_once(
             assert set(map(tuple, first.values())) == {("succeeded",)}
             state = status(conn, "daily-batch", day)
             assert state["status"] == "retrying", state
-            assert state["last_error"].startswith(f"{failed_part}: HTTP 500"), state
+            assert state["last_error"].startswith(f"part {failed_part}: HTTP 500"), state
 
             # not before the backoff; then the recovery restarts that part alone
             assert recover(conn, "daily-batch", day) == 0
@@ -159,7 +158,7 @@ def test_a_rerun_of_a_part_changes_nothing(stack, conn, fresh_enough, small_part
     """The same part's call twice: the second writes nothing (no row's transaction id moves)."""
     day = conn.execute("select ((now() at time zone 'utc')::date)::text").fetchone()[0]
     body = conn.execute(
-        "select body from public.daily_step_parts('daily-batch', %s) order by part limit 1",
+        "select body from public.daily_step_parts('daily-batch', %s) order by part::int limit 1",
         (day,),
     ).fetchone()[0]
     part = body["part"]
@@ -194,11 +193,11 @@ def test_a_rerun_of_a_part_changes_nothing(stack, conn, fresh_enough, small_part
 @pytest.mark.parametrize(
     "part",
     [
-        "TX",
-        {"state": "Texas", "from_game_id": 1, "to_game_id": 2},
-        {"state": "TX", "from_game_id": 5, "to_game_id": 1},
-        {"state": "TX", "from_game_id": 1},
-        {"state": "TX", "from_game_id": 1, "to_game_id": 2, "more": 1},
+        "1-30",
+        {"from_game_id": "1", "to_game_id": 2},
+        {"from_game_id": 5, "to_game_id": 1},
+        {"from_game_id": 1},
+        {"from_game_id": 1, "to_game_id": 2, "state": "TX"},
     ],
 )
 def test_a_bad_part_is_refused_with_422(stack, part):

@@ -1,7 +1,7 @@
 // daily-batch: called by the daily step (public.start_daily_step, migration *_daily_batch_parts):
-// one call per part of the day, `{"run_date", "part": {"state", "from_game_id", "to_game_id"}}`,
-// at most daily_steps.part_games games each, so that every invocation stays small however many
-// states there are; without `part`, every active game (run by hand). Predicts the part's active
+// one call per part of the day, `{"run_date", "part": {"from_game_id", "to_game_id"}}`, a block of
+// at most daily_steps.part_games active games, so that every invocation stays small however many
+// states and games there are; without `part`, every active game (run by hand). Predicts the part's active
 // games for run_date (default today, UTC) and, in one transaction, upserts the predictions rows
 // and the day's historical_snapshots metrics, CHUNK_GAMES games at a time (read, predict, write,
 // let go), so that memory is bounded by the chunk, not by the part. Only rows whose values differ
@@ -91,34 +91,30 @@ function dataAsOf(predictions: GamePrediction[]): Record<string, string> {
 const CHUNK_GAMES = 200;
 
 export interface Part {
-  state: string;
   from_game_id: number;
   to_game_id: number;
 }
 
-/** The body's optional part: a state and an inclusive range of game ids, or 422. */
+/** The body's optional part: an inclusive range of game ids, or 422. */
 export function partOf(value: unknown): Part | null {
   if (value === undefined) return null;
   const part = value as Record<string, unknown>;
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new HttpError(422, "invalid_body", "part must be an object");
   }
-  onlyKeys(part, ["state", "from_game_id", "to_game_id"], "part");
-  const { state, from_game_id, to_game_id } = part;
-  if (typeof state !== "string" || !/^[A-Z]{2}$/.test(state)) {
-    throw new HttpError(422, "invalid_body", "part.state must be a two-letter state code");
-  }
+  onlyKeys(part, ["from_game_id", "to_game_id"], "part");
+  const { from_game_id, to_game_id } = part;
   if (
     !Number.isSafeInteger(from_game_id) || !Number.isSafeInteger(to_game_id) ||
     (from_game_id as number) > (to_game_id as number)
   ) {
     throw new HttpError(422, "invalid_body", "part needs integer from_game_id <= to_game_id");
   }
-  return { state, from_game_id: from_game_id as number, to_game_id: to_game_id as number };
+  return { from_game_id: from_game_id as number, to_game_id: to_game_id as number };
 }
 
 const PART_GAMES_SQL = `select id from public.games
-where is_active and ($1::text is null or (state = $1 and id between $2 and $3)) order by id`;
+where is_active and ($1::bigint is null or id between $1 and $2) order by id`;
 
 interface Totals {
   predictions: { rows: number; inserted: number; updated: number };
@@ -206,7 +202,6 @@ export const handler = serveJson(["POST"], async (req) => {
       // games (measured with EXPLAIN ANALYZE), more than it saves; off for these reads.
       await tx.unsafe("set local jit = off");
       const ids = (await tx.unsafe<{ id: number }[]>(PART_GAMES_SQL, [
-        part?.state ?? null,
         part?.from_game_id ?? null,
         part?.to_game_id ?? null,
       ])).map((r) => Number(r.id));
