@@ -72,7 +72,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="every section at tiny sizes, to show that each still runs (the test command runs"
         " it); exits non-zero when a section errors, never on a figure",
     )
-    p.add_argument("--json", type=Path, default=None, help="default: .stack/<api port>/bench.json")
+    p.add_argument(
+        "--json",
+        type=Path,
+        default=None,
+        help="default: .stack/<api port>/bench.json (--smoke: bench-smoke.json)",
+    )
     args = p.parse_args(argv)
     if args.smoke:
         args = smoke(args)
@@ -181,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         f" {meta['deno']}, {meta['seconds']:.0f}s"
     )
     print(table)
-    path = args.json or stack.state_dir / "bench.json"
+    path = args.json or stack.state_dir / ("bench-smoke.json" if args.smoke else "bench.json")
     path.parent.mkdir(parents=True, exist_ok=True)
     report = {
         "meta": meta,
