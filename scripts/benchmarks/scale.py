@@ -36,6 +36,7 @@ from .common import (
 from .stack import FunctionProcess, MemorySampler
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+WRITE_STATES = 40
 
 
 def replicated_frame(b: Bench, games: int) -> tuple[Any, str, int]:
@@ -188,13 +189,17 @@ def scale_day(b: Bench, games: int) -> None:
         f"daily batch at scale: {n_games} games ({states} states x the Texas games,"
         f" last {b.args.days} snapshot days, {len(big)} tier rows) in a scratch database"
     )
-    name = f"bench_scale_{b.stack.api_port}"
+    name = f"bench_scale_{b.stack.api_port}_{os.getpid()}"  # two benches never share one
     t0 = time.perf_counter()
     with scratch_database(name, url=b.stack.db_url) as scratch_url:
-        with connect(scratch_url) as conn, conn.transaction():
-            counts = write_scratchoff(conn, big)
-        for c in counts:
-            log(f"  {c}")
+        # a few states a transaction: the history check reads a transaction's rows as one jsonb
+        # value, which PostgreSQL caps at 256 MB (about 60 states of these rows)
+        codes = list(big["state"].unique())
+        for i in range(0, len(codes), WRITE_STATES):
+            with connect(scratch_url) as conn, conn.transaction():
+                counts = write_scratchoff(conn, big[big["state"].isin(codes[i : i + WRITE_STATES])])
+            last = min(i + WRITE_STATES, len(codes))
+            log(f"  states {i + 1}-{last}: {'; '.join(map(str, counts))}")
         copy_active_models(b.stack.db_url, scratch_url)
         with connect(scratch_url) as conn:
             (active,) = conn.execute("select count(*) from public.games where is_active").fetchone()
