@@ -55,6 +55,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         " replicated over as many states (past 50, made-up codes)",
     )
     p.add_argument(
+        "--part-games",
+        type=int,
+        default=None,
+        help="games per part of the day at scale (default: the migration's daily_steps.part_games)",
+    )
+    p.add_argument(
         "--batch-workers", type=int, default=2, help="daily-batch processes at once at scale (2)"
     )
     p.add_argument("--days", type=int, default=15, help="snapshot days replicated (15)")
@@ -86,7 +92,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         p.error(f"unknown sections {sorted(unknown)}; known: {SECTIONS}")
     if args.requests < 1 or args.days < 1 or args.cold_runs < 1 or args.native_runs < 1:
         p.error("counts must be positive")
-    if min(args.games) < 1 or args.batch_workers < 1:
+    if min(args.games) < 1 or args.batch_workers < 1 or (args.part_games or 1) < 1:
         p.error("counts must be positive")
     return args
 
@@ -101,6 +107,7 @@ def smoke(args: argparse.Namespace) -> argparse.Namespace:
             "concurrency": [1, 4],
             "cold_runs": 1,
             "games": [300],
+            "part_games": 100,  # several parts even so
             "days": 3,
             "native_runs": 20,
         }

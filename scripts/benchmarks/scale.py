@@ -202,6 +202,12 @@ def scale_day(b: Bench, games: int) -> None:
             log(f"  states {i + 1}-{last}: {'; '.join(map(str, counts))}")
         copy_active_models(b.stack.db_url, scratch_url)
         with connect(scratch_url) as conn:
+            if b.args.part_games:
+                conn.execute(
+                    "update public.daily_steps set part_games = %s where step = 'daily-batch'",
+                    (b.args.part_games,),
+                )
+                conn.commit()
             (active,) = conn.execute("select count(*) from public.games where is_active").fetchone()
             (part_games,) = conn.execute(
                 "select part_games from public.daily_steps where step = 'daily-batch'"
