@@ -25,7 +25,7 @@ STATE_CODES = (
     "NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY"
 )
 STATES = STATE_CODES.split()
-# Beyond 50 (--states), made-up codes that are no US state: ZA, ZB, ...
+# Beyond 50 (scale, --games), made-up codes that are no US state: ZA, ZB, ...
 EXTRA_CODES = [
     a + b
     for a in "ZYXWVUTSRQPONMLKJIHGFEDCBA"
