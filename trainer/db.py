@@ -33,13 +33,19 @@ def connect(url: str | None = None, **kwargs) -> psycopg.Connection:
 
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SCHEMA_MIGRATIONS = sorted((REPO_ROOT / "supabase" / "migrations").glob("*_schema.sql"))
+MIGRATIONS = sorted((REPO_ROOT / "supabase" / "migrations").glob("*.sql"))
+# What a scratch database runs before the migrations: a hosted project's roles and grants, then
+# pg_cron's stand-in (pg_cron installs only in its own database; the file says why).
+SCRATCH_BOOTSTRAP = [
+    REPO_ROOT / "scripts" / "local" / f for f in ("bootstrap.sql", "scratch_cron.sql")
+]
 
 
 @contextmanager
 def scratch_database(name: str, url: str | None = None) -> Iterator[str]:
-    """A new, empty database with the project's schema (tables, grants, RLS; no schedule, which
-    pg_cron allows only in its own database), dropped afterwards. Yields its URL."""
+    """A new, empty database with the production schema (every migration, as the stack runs them;
+    the schedule's jobs are recorded in pg_cron's stand-in and never run), dropped afterwards.
+    Yields its URL."""
     base = url or db_url()
     if not re.fullmatch(r"[a-z0-9_]+", name):
         raise ValueError(f"bad scratch database name {name!r}")
@@ -49,8 +55,9 @@ def scratch_database(name: str, url: str | None = None) -> Iterator[str]:
     scratch = urlsplit(base)._replace(path=f"/{name}").geturl()  # keeps ?sslmode=...
     try:
         with connect(scratch, autocommit=True) as conn:
-            conn.execute((REPO_ROOT / "scripts" / "local" / "bootstrap.sql").read_text())
-            for migration in SCHEMA_MIGRATIONS:
+            for script in SCRATCH_BOOTSTRAP:
+                conn.execute(script.read_text())
+            for migration in MIGRATIONS:
                 with conn.transaction():
                     conn.execute(migration.read_text())
         yield scratch

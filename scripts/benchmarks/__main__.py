@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+import traceback
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import httpx
 
 from .batch import bench_batch
 from .cold import bench_cold
-from .common import EXTRA_CODES, ROOT, SECTIONS, STATES, Bench, BenchError, log, render
+from .common import ROOT, SECTIONS, Bench, BenchError, log, render
 from .export import bench_export
 from .feeds import bench_feeds
 from .ingest import bench_ingest
@@ -47,11 +48,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--cold-runs", type=int, default=5, help="cold starts of each kind (5)")
     p.add_argument("--run-date", default=None, help="daily-batch run_date (latest snapshot day)")
     p.add_argument(
-        "--states",
+        "--games",
+        type=lambda s: [int(x) for x in s.split(",")],
+        default=[5000, 20000],
+        help="active games of each scale run, comma-separated (5000,20000): the Texas games"
+        " replicated over as many states (past 50, made-up codes)",
+    )
+    p.add_argument(
+        "--part-games",
         type=int,
         default=None,
-        help="states in the scale test (default: enough for 5,000 active games; past 50, made-up"
-        " codes)",
+        help="games per part of the day at scale (default: the migration's daily_steps.part_games)",
+    )
+    p.add_argument(
+        "--batch-workers", type=int, default=2, help="daily-batch processes at once at scale (2)"
     )
     p.add_argument("--days", type=int, default=15, help="snapshot days replicated (15)")
     p.add_argument("--native-runs", type=int, default=1000, help="Python single-game runs (1000)")
@@ -62,16 +72,46 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help=f"sections to skip, comma-separated: {','.join(SECTIONS[:-1])}",
     )
     p.add_argument("--with-export", action="store_true", help="also time trainer export --force")
-    p.add_argument("--json", type=Path, default=None, help="default: .stack/<api port>/bench.json")
+    p.add_argument(
+        "--smoke",
+        action="store_true",
+        help="every section at tiny sizes, to show that each still runs (the test command runs"
+        " it); exits non-zero when a section errors, never on a figure",
+    )
+    p.add_argument(
+        "--json",
+        type=Path,
+        default=None,
+        help="default: .stack/<api port>/bench.json (--smoke: bench-smoke.json)",
+    )
     args = p.parse_args(argv)
+    if args.smoke:
+        args = smoke(args)
     unknown = set(args.skip) - set(SECTIONS)
     if unknown:
         p.error(f"unknown sections {sorted(unknown)}; known: {SECTIONS}")
-    if args.states is not None and not 1 <= args.states <= len(STATES) + len(EXTRA_CODES):
-        p.error(f"--states must be 1..{len(STATES) + len(EXTRA_CODES)}")
     if min(args.duration, args.days, args.cold_runs, args.native_runs) < 1 or args.warmup < 0:
         p.error("counts must be positive")
+    if min(args.games) < 1 or args.batch_workers < 1 or (args.part_games or 1) < 1:
+        p.error("counts must be positive")
     return args
+
+
+def smoke(args: argparse.Namespace) -> argparse.Namespace:
+    """Tiny sizes for every section (export stays opt-in, --with-export: it retrains)."""
+    return argparse.Namespace(
+        **{
+            **vars(args),
+            "duration": 1,
+            "warmup": 0,
+            "concurrency": [1, 4],
+            "cold_runs": 1,
+            "games": [300],
+            "part_games": 100,  # several parts even so
+            "days": 3,
+            "native_runs": 20,
+        }
+    )
 
 
 @contextlib.contextmanager
@@ -121,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         "python": sys.version.split()[0],
         "client": wrk_version(),
         "sections": sections,
+        "smoke": args.smoke,
     }
     log(f"stack {stack.url} (gateway pid {stack.gateway_pid}); {os.cpu_count()} CPUs")
     if meta["load_average_start"][0] > 0.5 * (os.cpu_count() or 1):
@@ -141,9 +182,11 @@ def main(argv: list[str] | None = None) -> int:
             log(f"== {name}")
             try:
                 runners[name](b)
-            except (BenchError, httpx.HTTPError, ConnectionError, OSError) as exc:
+            except Exception as exc:  # noqa: BLE001 (any error fails the section, not the bench)
                 message = f"{name}: {type(exc).__name__}: {exc}"
                 log(f"error: {message}")
+                if not isinstance(exc, BenchError | httpx.HTTPError | ConnectionError | OSError):
+                    traceback.print_exc()
                 b.errors.append(message)
                 b.row(f"{name} (section failed)", "error", "", False, str(exc)[:200])
     meta["load_average_end"] = os.getloadavg()
@@ -158,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         f" {meta['deno']}, {meta['seconds']:.0f}s"
     )
     print(table)
-    path = args.json or stack.state_dir / "bench.json"
+    path = args.json or stack.state_dir / ("bench-smoke.json" if args.smoke else "bench.json")
     path.parent.mkdir(parents=True, exist_ok=True)
     report = {
         "meta": meta,

@@ -21,9 +21,6 @@ grant anon, authenticated, service_role to postgres;
 
 create schema if not exists extensions;
 grant usage on schema extensions, public to anon, authenticated, service_role;
-alter default privileges in schema public grant all on tables to anon, authenticated, service_role;
-alter default privileges in schema public grant all on functions to anon, authenticated, service_role;
-alter default privileges in schema public grant all on sequences to anon, authenticated, service_role;
 
 create schema if not exists supabase_migrations;
 create table if not exists supabase_migrations.schema_migrations (
@@ -31,3 +28,18 @@ create table if not exists supabase_migrations.schema_migrations (
   statements text[],
   name text
 );
+
+-- Supabase's default grants exist before the first migration, which revokes them: granted here
+-- only while no migration has run, so that a later `stack up` does not undo that revoke (the
+-- schema comparison test, supabase/tests/test_scratch_schema.py, would see the difference).
+do $$
+begin
+  if not exists (select from supabase_migrations.schema_migrations) then
+    alter default privileges in schema public grant all on tables to anon, authenticated,
+      service_role;
+    alter default privileges in schema public grant all on functions to anon, authenticated,
+      service_role;
+    alter default privileges in schema public grant all on sequences to anon, authenticated,
+      service_role;
+  end if;
+end $$;

@@ -4,6 +4,7 @@ them); the tests need the stack up and fail, rather than skip, when it is not.""
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +35,8 @@ def stack_from_env() -> Stack:
             [str(ROOT / "scripts" / "stack"), "env"], capture_output=True, text=True, check=True
         ).stdout
         for line in out.splitlines():
-            key, _, value = line.removeprefix("export ").partition("=")
+            # shell-quoted (printf %q: the DB URL's `?` comes as `\?`): unquote as the shell would
+            key, _, value = shlex.split(line.removeprefix("export "))[0].partition("=")
             os.environ[key] = value
     return Stack(
         url=os.environ["SUPABASE_URL"],

@@ -85,8 +85,9 @@ def body_is_valid(function: str, raw: bytes | None) -> bool:
         return True
     if raw is not None and len(raw) > 65536:
         return False
-    # as the functions read it: Request.text() decodes UTF-8, bad bytes become U+FFFD
-    text = raw.decode("utf-8", errors="replace") if raw is not None else ""
+    # as the functions read it: Request.text() decodes UTF-8 (dropping a leading byte order mark,
+    # as the Fetch standard's UTF-8 decode does), bad bytes become U+FFFD
+    text = raw.decode("utf-8-sig", errors="replace") if raw is not None else ""
     try:
         body = json.loads(text) if text.strip() else {}
     except ValueError:

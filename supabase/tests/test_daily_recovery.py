@@ -201,6 +201,16 @@ def stop_gateway(stack) -> None:
     (files.state / "gateway.pid").unlink()
 
 
+def parts_of(conn: psycopg.Connection, day: str) -> list[str]:
+    """The daily batch's parts of the day (daily_step_parts: the active games in blocks)."""
+    return [
+        part
+        for (part,) in conn.execute(
+            "select part from public.daily_step_parts('daily-batch', %s)", (day,)
+        )
+    ]
+
+
 def predictions_of(conn: psycopg.Connection, day: str) -> tuple[int, int | None]:
     """(rows, the newest transaction id that wrote one): unchanged means nothing was rewritten."""
     return conn.execute(
@@ -257,13 +267,15 @@ def test_the_gateway_down_at_the_tick_and_the_day_is_then_written_once(stack, co
             stop_gateway(stack)
             try:
                 # the 08:00 tick, with the gateway down
+                # (one request per part of the day: a block of games; each fails alike)
                 request_id = conn.execute(job_command(conn, "daily-batch")).fetchone()[0]
                 status_code, error = wait_response(conn, request_id)
                 assert status_code is None and error, error
-                conn.execute("select public.settle_daily_step_runs()")
+                settle_pending(conn, "daily-batch", day)
                 failed = status(conn, "daily-batch", day)
                 assert failed["status"] == "retrying" and failed["attempts"] == 1, failed
-                assert failed["last_error"] == error
+                part, _, last_error = failed["last_error"].partition(": ")
+                assert last_error == error and part.removeprefix("part ") in parts_of(conn, day)
                 assert badge(conn, "batch") == (day, "retrying")
                 # a recovery run before the backoff has passed starts nothing
                 assert recover(conn, "daily-batch", day) == 0
@@ -277,15 +289,20 @@ def test_the_gateway_down_at_the_tick_and_the_day_is_then_written_once(stack, co
             done = status(conn, "daily-batch", day)
             assert done["status"] == "succeeded" and done["attempts"] == 2, done
             assert badge(conn, "batch") == (day, "succeeded")
-            answer = conn.execute(
-                "select response::jsonb from public.daily_step_runs"
-                " where step = 'daily-batch' and run_date = %s and status = 'succeeded'",
-                (day,),
-            ).fetchone()[0]
-            assert answer["run_date"] == day
-            assert answer["predictions"]["inserted"] == answer["predictions"]["rows"] > 0
+            answers = [
+                answer
+                for (answer,) in conn.execute(
+                    "select response::jsonb from public.daily_step_runs"
+                    " where step = 'daily-batch' and run_date = %s and status = 'succeeded'",
+                    (day,),
+                )
+            ]
+            assert len(answers) == len(parts_of(conn, day))  # every part, once
+            assert {a["run_date"] for a in answers} == {day}
+            rows = sum(a["predictions"]["rows"] for a in answers)
+            assert sum(a["predictions"]["inserted"] for a in answers) == rows > 0
             written = predictions_of(conn, day)
-            assert written[0] == answer["predictions"]["rows"]
+            assert written[0] == rows
 
             # written once: hours later, recovery runs and the job's command start nothing more
             let_time_pass(conn, "daily-batch", day, "6 hours")

@@ -50,9 +50,7 @@ def replay(conn: psycopg.Connection, feed_url: str, command: str, days: list[str
     return runs
 
 
-def test_replaying_the_shipped_days_through_the_schedule_matches_trainer_ingest(
-    stack, reference
-):
+def test_replaying_the_shipped_days_through_the_schedule_matches_trainer_ingest(stack, reference):
     want_hash, want_counts = reference
     with psycopg.connect(stack.db_url, autocommit=True) as conn:
         job = conn.execute(

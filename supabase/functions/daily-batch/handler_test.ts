@@ -237,3 +237,43 @@ test("a run writes one prediction per predictable active game; a rerun changes n
     await deleteRun(RUN_DATE);
   }
 });
+
+test("two parts of the day write exactly the rows of the whole day", async () => {
+  await requireData();
+  const day = "2026-07-11"; // used by no other test
+  const rows = () =>
+    db()<{ game_id: number; model_version: string; ai_score: string; data_as_of: string }[]>`
+      select game_id, model_version, ai_score::text, data_as_of::text from public.predictions
+      where prediction_date = ${day} order by game_id`;
+  const clear = () => db()`delete from public.predictions where prediction_date = ${day}`;
+  await clear();
+  try {
+    const whole = await (await call({ run_date: day })).json();
+    assert.equal(whole.part, null);
+    const all = await rows();
+    assert.ok(all.length > 1, "the whole day predicted fewer than two games");
+    await clear();
+    const ids = (await db()<{ id: number }[]>`
+      select id from public.games where is_active order by id`).map((r) => Number(r.id));
+    const mid = ids[Math.floor(ids.length / 2)];
+    const parts = [
+      { from_game_id: ids[0], to_game_id: mid },
+      { from_game_id: mid + 1, to_game_id: ids[ids.length - 1] },
+    ];
+    const answers = [];
+    for (const part of parts) {
+      const res = await call({ run_date: day, part });
+      assert.equal(res.status, 200);
+      answers.push(await res.json());
+    }
+    assert.deepEqual(answers.map((a) => a.part), parts);
+    assert.equal(answers[0].games + answers[1].games, whole.games);
+    assert.equal(
+      answers[0].predictions.inserted + answers[1].predictions.inserted,
+      whole.predictions.rows,
+    );
+    assert.deepEqual(await rows(), all);
+  } finally {
+    await clear();
+  }
+});
