@@ -474,11 +474,12 @@ def test_the_seeds_upsert_is_refused_for_anon(anon, facts) -> None:
         anon.request("POST", "/predictions", upsert_sql(rows), [json.dumps(rows)])
 
 
-def test_the_readme_contract_table_lists_every_column(db) -> None:
-    """README's data contract table: exactly the columns the database has, each with its readers."""
+def test_the_manuals_contract_table_lists_every_column(db) -> None:
+    """The manual's data contract table (docs/data-contract.md): exactly the columns the database
+    has, each with its readers."""
     stack, _ = db
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    section = readme.split("## Database: the app's data contract", 1)[1].split("\n## ", 1)[0]
+    page = (Path(__file__).resolve().parents[2] / "docs" / "data-contract.md").read_text()
+    section = page.split("# The app's data contract", 1)[1]
     listed: dict[str, set[str]] = {}
     parts = re.split(r"\n`(\w+)`: ", section)
     for relation, block in zip(parts[1::2], parts[2::2], strict=True):
@@ -496,4 +497,4 @@ def test_the_readme_contract_table_lists_every_column(db) -> None:
                     [f"public.{relation}"],
                 )
             }
-            assert columns == actual, f"README vs the database, {relation}"
+            assert columns == actual, f"docs/data-contract.md vs the database, {relation}"
